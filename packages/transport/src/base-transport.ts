@@ -25,7 +25,10 @@ export interface BaseTransportOptions {
  */
 export abstract class BaseTransport implements Transport {
   /** Negotiated subprotocol, or the empty string. */
-  protocol = '';
+  get protocol(): string {
+    return '';
+  }
+
   /** The peer's address, when known. */
   remoteAddress: string | undefined = undefined;
   /** Resolves once when the transport has closed. */

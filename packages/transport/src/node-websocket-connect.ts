@@ -16,6 +16,8 @@ export async function connectWebSocket(url: string, options: WebSocketConnectOpt
     ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
     perMessageDeflate: false,
   });
+  // Wrap before the socket opens: a first message can arrive with the handshake response.
+  const transport = new NodeWebSocketTransport(socket, options);
   const opened = new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
       socket.off('open', onOpen);
@@ -28,9 +30,8 @@ export async function connectWebSocket(url: string, options: WebSocketConnectOpt
     socket.once('open', onOpen);
     socket.once('error', onError);
   });
-  await waitFor(opened, { signal: options.signal, timeoutMs: options.timeoutMs, what: `connecting to ${url}` }, () => {
-    socket.on('error', () => undefined);
-    socket.terminate();
-  });
-  return new NodeWebSocketTransport(socket, options);
+  await waitFor(opened, { signal: options.signal, timeoutMs: options.timeoutMs, what: `connecting to ${url}` }, () =>
+    socket.terminate(),
+  );
+  return transport;
 }

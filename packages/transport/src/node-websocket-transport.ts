@@ -16,11 +16,10 @@ export class NodeWebSocketTransport extends BaseTransport {
     if (!error) this.didDrain();
   };
 
-  /** Wrap an open `ws` socket. */
+  /** Wrap a `ws` socket (connecting or open); listeners attach at once so no message is missed. */
   constructor(socket: WsSocket, options: BaseTransportOptions & { remoteAddress?: string } = {}) {
     super(options);
     this.#socket = socket;
-    this.protocol = socket.protocol;
     this.remoteAddress = options.remoteAddress;
     socket.on('message', (data: RawData, isBinary: boolean) => {
       this.didReceive(isBinary ? toBytes(data) : data.toString());
@@ -39,6 +38,10 @@ export class NodeWebSocketTransport extends BaseTransport {
         error: abnormal ? new ConnectionError('WebSocket connection lost', { closeCode: code, cause: lastError }) : lastError,
       });
     });
+  }
+
+  override get protocol(): string {
+    return this.#socket.protocol;
   }
 
   get bufferedAmount(): number {

@@ -8,7 +8,7 @@ export interface ReconnectPolicyOptions {
   factor?: number;
   /** Fraction of the delay randomised, 0..1 (0.5: between 50% and 100% of it). Default 0.5. */
   jitter?: number;
-  /** Give up after this many consecutive failed attempts. Default: never. */
+  /** Give up after this many consecutive failed retries (the first attempt is not counted). Default: never. */
   maxAttempts?: number;
   /** Random source in [0, 1), for tests. Default `Math.random`. */
   random?: () => number;

@@ -24,38 +24,6 @@ export interface WebSocketConnectOptions extends BaseTransportOptions {
   timeoutMs?: number;
 }
 
-/** Open a WebSocket with a standard WebSocket class and wait until it is open. */
-export async function openStandardWebSocket(
-  WebSocketClass: StandardWebSocketConstructor,
-  url: string,
-  options: WebSocketConnectOptions,
-  extraArguments: unknown[] = [],
-): Promise<StandardWebSocket> {
-  const Constructor = WebSocketClass as unknown as new (...args: unknown[]) => StandardWebSocket;
-  const socket = new Constructor(url, options.protocols ?? [], ...extraArguments);
-  const opened = new Promise<StandardWebSocket>((resolve, reject) => {
-    const onOpen = (): void => {
-      socket.removeEventListener('close', onClose);
-      resolve(socket);
-    };
-    const onClose = (event: { code: number; reason: string }): void => {
-      reject(
-        new ConnectionError(`could not connect to ${url}${event.reason ? `: ${event.reason}` : ''}`, {
-          closeCode: event.code,
-          closeReason: event.reason,
-        }),
-      );
-    };
-    socket.addEventListener('open', onOpen);
-    socket.addEventListener('close', onClose);
-    // Errors are always followed by a close event, which carries the outcome.
-    socket.addEventListener('error', () => undefined);
-  });
-  return waitFor(opened, { signal: options.signal, timeoutMs: options.timeoutMs, what: `connecting to ${url}` }, () =>
-    socket.close(),
-  );
-}
-
 /**
  * Connect to a WebSocket server and resolve an open `Transport`. Uses the global
  * `WebSocket` unless a class is given. Rejects with `ConnectionError` when the server
@@ -67,6 +35,26 @@ export async function connectWebSocket(url: string, options: WebSocketConnectOpt
   if (!WebSocketClass) {
     throw new ConnectionError('no WebSocket implementation: pass one with the `WebSocket` option');
   }
-  const socket = await openStandardWebSocket(WebSocketClass, url, options);
-  return new StandardWebSocketTransport(socket, options);
+  // Node's `ws` accepts client options as a third argument; browsers ignore it.
+  const Constructor = WebSocketClass as unknown as new (...args: unknown[]) => StandardWebSocket;
+  const socket = new Constructor(url, options.protocols ?? [], options.headers ? { headers: options.headers } : undefined);
+  // Wrap before the socket opens: a first message can arrive with the handshake response.
+  const transport = new StandardWebSocketTransport(socket, options);
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.addEventListener('open', () => resolve());
+    void transport.closed.then((info) =>
+      reject(
+        new ConnectionError(`could not connect to ${url}${info.reason ? `: ${info.reason}` : ''}`, {
+          closeCode: info.code,
+          closeReason: info.reason,
+        }),
+      ),
+    );
+    // Errors are always followed by a close event, which carries the outcome.
+    socket.addEventListener('error', () => undefined);
+  });
+  await waitFor(opened, { signal: options.signal, timeoutMs: options.timeoutMs, what: `connecting to ${url}` }, () =>
+    socket.close(),
+  );
+  return transport;
 }

@@ -29,12 +29,11 @@ export class StandardWebSocketTransport extends BaseTransport {
   readonly #socket: StandardWebSocket;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Wrap a socket that is already open. */
+  /** Wrap a socket (connecting or open); listeners attach at once so no message is missed. */
   constructor(socket: StandardWebSocket, options: BaseTransportOptions = {}) {
     super(options);
     this.#socket = socket;
     socket.binaryType = 'arraybuffer';
-    this.protocol = socket.protocol;
     socket.addEventListener('message', (event: { data: unknown }) => {
       const data = event.data;
       if (typeof data === 'string') this.didReceive(data);
@@ -50,6 +49,10 @@ export class StandardWebSocketTransport extends BaseTransport {
         error: event.wasClean ? undefined : new ConnectionError('WebSocket connection lost', { closeCode: event.code }),
       });
     });
+  }
+
+  override get protocol(): string {
+    return this.#socket.protocol;
   }
 
   get bufferedAmount(): number {

@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { jsonCodec, msgpackCodec, ProtocolError } from '../src/index.js';
+
+// JSON cannot carry -0, undefined or non-finite numbers; compare through a JSON round trip.
+const jsonValue = fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown);
+
+describe('jsonCodec', () => {
+  it('round-trips any JSON value', () => {
+    fc.assert(
+      fc.property(jsonValue, (value) => {
+        expect(jsonCodec.decode(jsonCodec.encode(value))).toEqual(value);
+      }),
+    );
+  });
+
+  it('decodes UTF-8 bytes as well as strings', () => {
+    expect(jsonCodec.decode(new TextEncoder().encode('{"a":"é"}'))).toEqual({ a: 'é' });
+  });
+
+  it('rejects malformed input with ProtocolError, never anything else', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        try {
+          jsonCodec.decode(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ProtocolError);
+        }
+      }),
+    );
+    expect(() => jsonCodec.decode(new Uint8Array([0xff, 0xfe]))).toThrow(ProtocolError);
+  });
+});
+
+describe('msgpackCodec', () => {
+  it('round-trips any JSON value and binary data', () => {
+    fc.assert(
+      fc.property(jsonValue, (value) => {
+        expect(msgpackCodec.decode(msgpackCodec.encode(value))).toEqual(value);
+      }),
+    );
+    const bytes = new Uint8Array([1, 2, 3]);
+    expect(Array.from((msgpackCodec.decode(msgpackCodec.encode({ bytes })) as { bytes: Uint8Array }).bytes)).toEqual([1, 2, 3]);
+  });
+
+  it('rejects text and truncated input with ProtocolError', () => {
+    expect(() => msgpackCodec.decode('text')).toThrow(ProtocolError);
+    const encoded = msgpackCodec.encode({ key: 'value', list: [1, 2, 3] }) as Uint8Array;
+    expect(() => msgpackCodec.decode(encoded.subarray(0, encoded.length - 2))).toThrow(ProtocolError);
+  });
+
+  it('never throws anything but ProtocolError on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          msgpackCodec.decode(bytes);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ProtocolError);
+        }
+      }),
+    );
+  });
+});

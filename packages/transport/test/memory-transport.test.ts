@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectionError, createMemoryPair } from '../src/index.js';
+
+describe('createMemoryPair', () => {
+  it('carries messages both ways without sharing buffers', async () => {
+    const [a, b] = createMemoryPair();
+    const bytes = new Uint8Array([1, 2, 3]);
+    a.write(bytes);
+    b.write('pong');
+    bytes[0] = 99;
+    expect(Array.from((await b.receive()) as Uint8Array)).toEqual([1, 2, 3]);
+    expect(await a.receive()).toBe('pong');
+  });
+
+  it('closes both ends cleanly with the same code and reason', async () => {
+    const [a, b] = createMemoryPair();
+    const info = await a.close(4000, 'done');
+    expect(info).toMatchObject({ code: 4000, reason: 'done', wasClean: true });
+    expect(await b.closed).toMatchObject({ code: 4000, reason: 'done', wasClean: true });
+    expect(() => b.write('x')).toThrow(ConnectionError);
+  });
+
+  it('reports an abort as an abnormal close on the other end', async () => {
+    const [a, b] = createMemoryPair();
+    a.abort(new Error('cut'));
+    expect(await b.closed).toMatchObject({ code: 1006, wasClean: false });
+    expect(await a.closed).toMatchObject({ code: 1006, wasClean: false });
+  });
+
+  it('keeps order under read backpressure', async () => {
+    const [a, b] = createMemoryPair({ readHighWaterMark: 2 });
+    for (let i = 0; i < 50; i++) a.write(String(i));
+    const received: string[] = [];
+    for (let i = 0; i < 50; i++) received.push((await b.receive()) as string);
+    expect(received).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
+  });
+});
