@@ -16,6 +16,10 @@ interface Waiter<T> {
 
 const DONE: IteratorResult<never> = { done: true, value: undefined };
 
+function valueOf<T>(result: IteratorResult<T>): T | undefined {
+  return result.done ? undefined : result.value;
+}
+
 /**
  * A bounded FIFO queue between one producer and one or more consumers, with backpressure:
  * `push` reports when the consumer falls behind, `onDrain` tells the producer to resume.
@@ -83,7 +87,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   /** Wait for the next item; `done` once the queue has ended and is empty. */
-  next(options: WaitForOptions = {}): Promise<IteratorResult<T>> {
+  next(options?: WaitForOptions): Promise<IteratorResult<T>> {
     if (this.size > 0) return Promise.resolve({ done: false, value: this.tryShift() as T });
     if (this.#ended) return this.#endError === undefined ? Promise.resolve(DONE) : Promise.reject(this.#endError);
     let waiter!: Waiter<T>;
@@ -91,6 +95,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       waiter = { resolve, reject };
       this.#waiters.push(waiter);
     });
+    if (!options) return promise;
     return waitFor(promise, options, () => {
       const index = this.#waiters.indexOf(waiter);
       if (index >= 0) this.#waiters.splice(index, 1);
@@ -98,9 +103,10 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   /** Wait for the next item; `undefined` once the queue has ended and is empty. */
-  async shift(options: WaitForOptions = {}): Promise<T | undefined> {
-    const result = await this.next(options);
-    return result.done ? undefined : result.value;
+  shift(options?: WaitForOptions): Promise<T | undefined> {
+    // Hot path: no extra promise layer when an item is already buffered.
+    if (this.size > 0) return Promise.resolve(this.tryShift());
+    return this.next(options).then(valueOf);
   }
 
   /** Wait until the queue is below its high water mark (or has ended). */

@@ -58,6 +58,11 @@ export abstract class BaseTransport implements Transport {
 
   abstract get bufferedAmount(): number;
 
+  /** Outgoing bytes buffered before `write()` returns `false`. */
+  protected get writeHighWaterMark(): number {
+    return this.#writeHighWaterMark;
+  }
+
   /** Hand one message to the underlying connection. */
   protected abstract writeMessage(message: TransportMessage): void;
   /** Start the closing handshake; the subclass calls `didClose` when it completes. */
@@ -93,8 +98,8 @@ export abstract class BaseTransport implements Transport {
     });
   }
 
-  async receive(options: WaitOptions = {}): Promise<TransportMessage | undefined> {
-    return this.#incoming.shift({ ...options, what: 'receive' });
+  receive(options?: WaitOptions): Promise<TransportMessage | undefined> {
+    return this.#incoming.shift(options && { ...options, what: 'receive' });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TransportMessage> {

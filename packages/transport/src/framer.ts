@@ -17,6 +17,11 @@ export interface Framer {
   readonly maxSize: number;
   /** Frame one payload as a single buffer, ready to be written at once. */
   encode(payload: Uint8Array): Uint8Array;
+  /**
+   * Optional fast path for text: frame `text` as one string (written as UTF-8) or buffer.
+   * Stream transports use it when present, saving an encode-and-copy per message.
+   */
+  encodeText?(text: string): string | Uint8Array;
   /** Feed received bytes; complete payloads go to `sink`. Throws `ProtocolError` on fatal garbage. */
   decode(chunk: Uint8Array, sink: FrameSink): void;
   /** Forget any partial message. */

@@ -31,6 +31,10 @@ export class NewlineFramer implements Framer {
     return frame;
   }
 
+  encodeText(text: string): string {
+    return text + '\n';
+  }
+
   decode(chunk: Uint8Array, sink: FrameSink): void {
     let start = 0;
     while (start < chunk.length) {

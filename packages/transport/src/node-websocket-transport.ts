@@ -4,6 +4,10 @@ import { ConnectionError } from './errors.js';
 import { CLOSE_ABNORMAL, type TransportMessage } from './transport.js';
 
 const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
+/** Messages at least this big are watched for drain even when nothing is buffered yet. */
+const WATCHED_MESSAGE_BYTES = 16 * 1024;
 
 /**
  * A transport over a `ws` socket (Node). Reading pauses the socket when the incoming
@@ -49,7 +53,12 @@ export class NodeWebSocketTransport extends BaseTransport {
   }
 
   protected writeMessage(message: TransportMessage): void {
-    this.#socket.send(message, { binary: typeof message !== 'string' }, this.#onWritten);
+    const isText = typeof message === 'string';
+    // A write callback costs a closure call per message, so only writes that can leave the
+    // buffer above its high water mark get one: the last watched write drains the buffer.
+    const size = isText ? message.length * 3 : message.byteLength; // UTF-8 upper bound
+    const watch = this.#socket.bufferedAmount > 0 || size >= Math.min(WATCHED_MESSAGE_BYTES, this.writeHighWaterMark);
+    this.#socket.send(message, isText ? TEXT : BINARY, watch ? this.#onWritten : undefined);
   }
 
   protected startClose(code: number, reason: string): void {

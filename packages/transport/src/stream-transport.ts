@@ -1,3 +1,4 @@
+import { Buffer, isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { BaseTransport, type BaseTransportOptions } from './base-transport.js';
 import { ConnectionError, type MessageTooLargeError, ProtocolError } from './errors.js';
@@ -22,7 +23,6 @@ export interface StreamTransportOptions extends BaseTransportOptions {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * A message transport over a Node stream socket (TCP or TLS) and a framer. Each message
@@ -68,8 +68,9 @@ export class StreamTransport extends BaseTransport {
   }
 
   protected writeMessage(message: TransportMessage): void {
-    const payload = typeof message === 'string' ? encoder.encode(message) : message;
-    this.#socket.write(this.#framer.encode(payload));
+    if (typeof message !== 'string') this.#socket.write(this.#framer.encode(message));
+    else if (this.#framer.encodeText) this.#socket.write(this.#framer.encodeText(message));
+    else this.#socket.write(this.#framer.encode(encoder.encode(message)));
   }
 
   protected startClose(code: number, reason: string): void {
@@ -95,14 +96,13 @@ export class StreamTransport extends BaseTransport {
       this.didReceive(frame);
       return;
     }
-    let text: string;
-    try {
-      text = decoder.decode(frame);
-    } catch (error) {
-      this.#fail(new ProtocolError('message is not valid UTF-8', { cause: error }), CLOSE_PROTOCOL_ERROR);
+    // Validate, then decode natively: faster than a fatal TextDecoder for short messages.
+    const bytes = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    if (!isUtf8(bytes)) {
+      this.#fail(new ProtocolError('message is not valid UTF-8'), CLOSE_PROTOCOL_ERROR);
       return;
     }
-    this.didReceive(text);
+    this.didReceive(bytes.toString('utf8'));
   }
 
   #oversize(error: MessageTooLargeError): void {

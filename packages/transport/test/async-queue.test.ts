@@ -7,15 +7,15 @@ describe('AsyncQueue', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.boolean(), { maxLength: 60 }), async (script) => {
         const queue = new AsyncQueue<number>({ highWaterMark: 4 });
-        const taken: number[] = [];
         let next = 0;
-        const pending: Promise<void>[] = [];
+        // Each take keeps its own slot: the items a take receives must follow call order.
+        const takes: Promise<number | undefined>[] = [];
         for (const push of script) {
           if (push) queue.push(next++);
-          else pending.push(queue.shift().then((item) => void (item !== undefined && taken.push(item))));
+          else takes.push(queue.shift());
         }
         queue.end();
-        await Promise.all(pending);
+        const taken = (await Promise.all(takes)).filter((item) => item !== undefined);
         for await (const item of queue) taken.push(item);
         expect(taken).toEqual(Array.from({ length: next }, (_, index) => index));
       }),
