@@ -44,6 +44,8 @@ export abstract class BaseListener implements Listener {
   abstract readonly url: string;
   readonly #open = new Set<Transport>();
   readonly #queue = new AsyncQueue<Transport>({ highWaterMark: Number.MAX_SAFE_INTEGER });
+  /** What was known about each queued connection, handed over with it to a late handler. */
+  readonly #queuedInfo = new WeakMap<Transport, ConnectionInfo>();
   #handler: ConnectionHandler | undefined;
   #closing: Promise<void> | undefined;
 
@@ -58,7 +60,9 @@ export abstract class BaseListener implements Listener {
 
   onConnection(handler: ConnectionHandler): void {
     this.#handler = handler;
-    for (let queued = this.#queue.tryShift(); queued; queued = this.#queue.tryShift()) handler(queued, {});
+    for (let queued = this.#queue.tryShift(); queued; queued = this.#queue.tryShift()) {
+      handler(queued, this.#queuedInfo.get(queued) ?? {});
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Transport> {
@@ -82,8 +86,12 @@ export abstract class BaseListener implements Listener {
     }
     this.#open.add(transport);
     void transport.closed.then(() => this.#open.delete(transport));
-    if (this.#handler) this.#handler(transport, info);
-    else this.#queue.push(transport);
+    if (this.#handler) {
+      this.#handler(transport, info);
+      return;
+    }
+    this.#queuedInfo.set(transport, info);
+    this.#queue.push(transport);
   }
 
   /** Stop accepting new connections at the socket level. */

@@ -1,7 +1,13 @@
 import type { WebSocket as WsSocket, RawData } from 'ws';
 import { BaseTransport, type BaseTransportOptions } from './base-transport.js';
-import { ConnectionError } from './errors.js';
-import { CLOSE_ABNORMAL, type TransportMessage } from './transport.js';
+import { ConnectionError, ProtocolError } from './errors.js';
+import {
+  CLOSE_ABNORMAL,
+  CLOSE_INVALID_PAYLOAD,
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_PROTOCOL_ERROR,
+  type TransportMessage,
+} from './transport.js';
 
 const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
 const TEXT = { binary: false } as const;
@@ -34,6 +40,11 @@ export class NodeWebSocketTransport extends BaseTransport {
     });
     socket.on('close', (code: number, reason: Buffer) => {
       clearTimeout(this.#closeTimer);
+      const violation = lastError && protocolViolation(lastError);
+      if (violation) {
+        this.didClose({ code: violation.code, reason: violation.error.message, wasClean: false, error: violation.error });
+        return;
+      }
       const abnormal = code === CLOSE_ABNORMAL;
       this.didClose({
         code,
@@ -79,6 +90,20 @@ export class NodeWebSocketTransport extends BaseTransport {
   protected resumeReading(): void {
     this.#socket.resume();
   }
+}
+
+/**
+ * `ws` reports frames that break RFC 6455 as errors with a `WS_ERR_*` code, then closes
+ * the socket. Keep that cause visible as a `ProtocolError` and the close code `ws` sent.
+ */
+function protocolViolation(error: Error): { code: number; error: ProtocolError } | undefined {
+  const wsCode = (error as { code?: unknown }).code;
+  if (typeof wsCode !== 'string' || !wsCode.startsWith('WS_ERR_')) return undefined;
+  if (wsCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    return { code: CLOSE_MESSAGE_TOO_BIG, error: new ProtocolError(`message too large: ${error.message}`, { cause: error }) };
+  }
+  const code = wsCode === 'WS_ERR_INVALID_UTF8' ? CLOSE_INVALID_PAYLOAD : CLOSE_PROTOCOL_ERROR;
+  return { code, error: new ProtocolError(`WebSocket protocol error: ${error.message}`, { cause: error }) };
 }
 
 function toBytes(data: RawData): Uint8Array {

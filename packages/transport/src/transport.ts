@@ -66,6 +66,8 @@ export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;
 /** The peer broke the protocol. */
 export const CLOSE_PROTOCOL_ERROR = 1002;
+/** A message's data was invalid for its type (e.g. text that is not UTF-8). */
+export const CLOSE_INVALID_PAYLOAD = 1007;
 /** The connection was lost without a close frame. */
 export const CLOSE_ABNORMAL = 1006;
 /** A message was bigger than the configured limit. */

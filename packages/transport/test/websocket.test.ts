@@ -142,3 +142,40 @@ describe('WebSocket transport', () => {
     expect(client.bufferedAmount).toBeLessThan(64 * 1024);
   });
 });
+
+describe('WebSocket protocol violations', () => {
+  it('surfaces a malformed frame from the peer as ProtocolError with the close code ws sent', async () => {
+    const { createServer: createTcpServer } = await import('node:net');
+    const { createHash } = await import('node:crypto');
+    // A raw server that completes the handshake, then sends a frame with a reserved opcode.
+    const server = createTcpServer((socket) => {
+      socket.once('data', (request) => {
+        const key = /sec-websocket-key: (.+)\r\n/i.exec(request.toString())?.[1] ?? '';
+        const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        socket.write(Buffer.from([0x83, 0x00]));
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const client = await connectWebSocket(`ws://127.0.0.1:${port}/`);
+    const info = await client.closed;
+    expect(info.code).toBe(1002);
+    expect(info.wasClean).toBe(false);
+    expect(info.error?.name).toBe('ProtocolError');
+  });
+
+  it('hands queued connections to a late handler with their request', async () => {
+    const listener = await listenWebSocket();
+    cleanups.push(() => listener.close());
+    const client = track(await connectWebSocket(`${listener.url}/late?x=1`));
+    await client.send('ping');
+    const info = await new Promise<{ url: string | undefined }>((resolve) =>
+      listener.onConnection((_transport, connection) => resolve({ url: connection.request?.url })),
+    );
+    expect(info.url).toBe('/late?x=1');
+  });
+});
