@@ -34,6 +34,11 @@ export class StreamTransport extends BaseTransport {
   readonly #text: boolean;
   readonly #onOversize: OversizePolicy;
   #closeRequest: { code: number; reason: string } | undefined;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
   #error: Error | undefined;
   readonly #sink: FrameSink = {
     onFrame: (frame) => this.#deliver(frame),
@@ -68,6 +73,12 @@ export class StreamTransport extends BaseTransport {
   }
 
   protected writeMessage(message: TransportMessage): void {
+    // Frames written in one tick leave in one syscall (writev); each is still one buffer.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
+    }
     if (typeof message !== 'string') this.#socket.write(this.#framer.encode(message));
     else if (this.#framer.encodeText) this.#socket.write(this.#framer.encodeText(message));
     else this.#socket.write(this.#framer.encode(encoder.encode(message)));

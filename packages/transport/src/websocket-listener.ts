@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { BaseTransportOptions } from './base-transport.js';
@@ -14,6 +15,8 @@ export interface WebSocketListenOptions extends BaseTransportOptions {
   host?: string;
   /** Port to bind when no `server` is given; 0 (default) picks a free one. */
   port?: number;
+  /** Serve `wss://` with these TLS options (certificate and key) when no `server` is given. */
+  tls?: HttpsServerOptions;
   /** Share this HTTP server (several listeners can route different paths on one port). */
   server?: Server;
   /** Accept upgrades on this path only (default: every path not claimed by another listener). */
@@ -70,7 +73,8 @@ export class WebSocketListener extends BaseListener {
     this.#ownsServer = ownsServer;
     this.address = address;
     this.#path = options.path ?? ANY_PATH;
-    this.url = `ws://${address.host}:${address.port}${options.path ?? ''}`;
+    const secure = options.tls !== undefined || 'setSecureContext' in server;
+    this.url = `${secure ? 'wss' : 'ws'}://${address.host}:${address.port}${options.path ?? ''}`;
     const offered = options.protocols ?? [];
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -139,9 +143,10 @@ export async function listenWebSocket(options: WebSocketListenOptions = {}): Pro
     return new WebSocketListener(options.server, false, { host, port }, options);
   }
   const host = options.host ?? '127.0.0.1';
-  const server = createServer((_request, response) => {
+  const upgradeRequired = (_request: IncomingMessage, response: ServerResponse): void => {
     response.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket upgrade required');
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer(options.tls, upgradeRequired) : createServer(upgradeRequired);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

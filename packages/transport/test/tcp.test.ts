@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CLOSE_MESSAGE_TOO_BIG,
@@ -14,6 +10,7 @@ import {
   type TcpListenOptions,
   type Transport,
 } from '../src/node.js';
+import { selfSignedCertificate } from './self-signed.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -123,15 +120,7 @@ describe('TCP transport', () => {
   });
 
   it('speaks TLS', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rt-tls-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const key = readFileSync(join(dir, 'key.pem'));
+    const { cert, key } = selfSignedCertificate();
     const server = await echoServer({ tls: { cert, key } });
     expect(server.url).toMatch(/^tls:\/\//);
     const client = track(await connectTcp({ port: server.address.port, tls: { ca: cert } }));

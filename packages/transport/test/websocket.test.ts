@@ -11,6 +11,7 @@ import {
   type StandardWebSocketConstructor,
   type Transport,
 } from '../src/node.js';
+import { selfSignedCertificate } from './self-signed.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -112,6 +113,21 @@ describe('WebSocket transport', () => {
     expect(info.code).toBe(CLOSE_GOING_AWAY);
     expect(await client.receive()).toBeUndefined();
     expect(() => client.write('late')).toThrow(ConnectionError);
+  });
+
+  it('serves wss:// when given TLS options', async () => {
+    const { cert, key } = selfSignedCertificate();
+    const server = await echoServer({ tls: { cert, key } });
+    expect(server.url).toMatch(/^wss:\/\//);
+    const { WebSocket: SecureSocket } = await import('ws');
+    const socket = new SecureSocket(server.url, { ca: cert });
+    const reply = await new Promise<string>((resolve, reject) => {
+      socket.on('open', () => socket.send('over tls'));
+      socket.on('message', (data) => resolve(data.toString()));
+      socket.on('error', reject);
+    });
+    socket.close();
+    expect(reply).toBe('over tls');
   });
 
   it('reports a refused connection as ConnectionError', async () => {
