@@ -1,0 +1,71 @@
+import { appendFile, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DurableLog, frameRecord, readRecords } from '../src/server.js';
+import { tempDir } from './helpers.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
+
+describe('DurableLog', () => {
+  it('reads back what was appended, across reopen', async () => {
+    const path = join(await tempDir(), 'log');
+    const first = await DurableLog.open(path);
+    await Promise.all([first.log.append([bytes('a'), bytes('bb')]), first.log.append([bytes('ccc')])]);
+    await first.log.close();
+    const second = await DurableLog.open(path);
+    expect(second.payloads.map(text)).toEqual(['a', 'bb', 'ccc']);
+    await second.log.close();
+  });
+
+  it('drops a torn tail and keeps appending after it', async () => {
+    const path = join(await tempDir(), 'log');
+    const first = await DurableLog.open(path);
+    await first.log.append([bytes('one'), bytes('two')]);
+    await first.log.close();
+    const size = (await stat(path)).size;
+    await truncate(path, size - 2);
+    const second = await DurableLog.open(path);
+    expect(second.payloads.map(text)).toEqual(['one']);
+    await second.log.append([bytes('three')]);
+    await second.log.close();
+    const third = await DurableLog.open(path);
+    expect(third.payloads.map(text)).toEqual(['one', 'three']);
+    await third.log.close();
+  });
+
+  it('drops a record whose checksum does not match', async () => {
+    const path = join(await tempDir(), 'log');
+    const good = frameRecord(bytes('good'));
+    const bad = frameRecord(bytes('bad!'));
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 0xff;
+    await writeFile(path, good);
+    await appendFile(path, bad);
+    const opened = await DurableLog.open(path);
+    expect(opened.payloads.map(text)).toEqual(['good']);
+    await opened.log.close();
+    expect((await readFile(path)).length).toBe(good.length);
+  });
+
+  it('finds the intact prefix of any cut of a valid file', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string(), { minLength: 1, maxLength: 8 }), fc.nat(), (items, cut) => {
+        const frames = items.map((item) => frameRecord(bytes(item)));
+        const whole = new Uint8Array(frames.reduce((sum, frame) => sum + frame.length, 0));
+        let offset = 0;
+        const ends: number[] = [];
+        for (const frame of frames) {
+          whole.set(frame, offset);
+          offset += frame.length;
+          ends.push(offset);
+        }
+        const length = cut % (whole.length + 1);
+        const { payloads, validLength } = readRecords(whole.subarray(0, length));
+        const complete = ends.filter((end) => end <= length).length;
+        expect(payloads.map(text)).toEqual(items.slice(0, complete));
+        expect(validLength).toBe(complete === 0 ? 0 : ends[complete - 1]);
+      }),
+    );
+  });
+});
