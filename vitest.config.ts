@@ -2,13 +2,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through this export condition,
-// so tests never need a build first.
-const sourceConditions = ['@rt/source', 'node', 'import', 'module', 'default'];
+// so tests never need a build first. Vitest also hands these conditions to Node itself, so
+// they must stay Node's own (no `import`/`module`, which would make `require` pick ESM builds).
+const sourceConditions = ['@rt/source', 'node', 'development|production'];
 
 const packageNames = readdirSync('packages').filter((name) => existsSync(`packages/${name}/package.json`));
 
 export default defineConfig({
-  resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@rt/source'] } },
   test: {
     testTimeout: 30_000,

@@ -1,4 +1,3 @@
-import './node-conditions.js';
 import { FaultProxy, peerAvailable, POSTGRES_BIN_DIR, startPostgres, useTeardown, type PostgresServer } from '@rt/test-harness';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
