@@ -1,0 +1,34 @@
+import type { Dict, Payload } from '../messages.js';
+import type { CallOptions, PublishOptions } from './types.js';
+
+/** The PUBLISH Options dictionary for `options`. */
+export function publishOptionsDict(options: PublishOptions): Dict {
+  const dict: Dict = { ...options.options };
+  if (options.acknowledge === true) dict['acknowledge'] = true;
+  if (options.excludeMe === false) dict['exclude_me'] = false;
+  if (options.exclude !== undefined) dict['exclude'] = options.exclude;
+  if (options.eligible !== undefined) dict['eligible'] = options.eligible;
+  if (options.excludeAuthid !== undefined) dict['exclude_authid'] = options.excludeAuthid;
+  if (options.eligibleAuthid !== undefined) dict['eligible_authid'] = options.eligibleAuthid;
+  if (options.excludeAuthrole !== undefined) dict['exclude_authrole'] = options.excludeAuthrole;
+  if (options.eligibleAuthrole !== undefined) dict['eligible_authrole'] = options.eligibleAuthrole;
+  if (options.discloseMe === true) dict['disclose_me'] = true;
+  return dict;
+}
+
+/** The CALL Options dictionary for `options`. */
+export function callOptionsDict(options: CallOptions): Dict {
+  const dict: Dict = { ...options.options };
+  if (options.receiveProgress === true) dict['receive_progress'] = true;
+  if (options.timeoutMs !== undefined) dict['timeout'] = options.timeoutMs;
+  if (options.discloseMe === true) dict['disclose_me'] = true;
+  return dict;
+}
+
+/** Set args/kwargs on `message`, leaving out what is empty (kwargs need args, possibly empty). */
+export function setPayload(message: Payload, args: unknown[] | undefined, kwargs: Dict | undefined): void {
+  if (kwargs !== undefined && Object.keys(kwargs).length > 0) {
+    message.args = args ?? [];
+    message.kwargs = kwargs;
+  } else if (args !== undefined && args.length > 0) message.args = args;
+}

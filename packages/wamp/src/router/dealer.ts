@@ -1,0 +1,303 @@
+import { ErrorUri } from '../error-uris.js';
+import { IdGenerator } from '../ids.js';
+import { MessageType } from '../message-types.js';
+import type { CallMessage, CancelMessage, Dict, ErrorMessage, Payload, RegisterMessage, UnregisterMessage, YieldMessage } from '../messages.js';
+import { isValidUri, type MatchPolicy } from '../uri.js';
+import type { RoutedSession } from './session-info.js';
+import type { UriEntry } from './uri-table.js';
+import { UriTable } from './uri-table.js';
+
+/** How a shared registration picks its callee. */
+export type InvokePolicy = 'single' | 'roundrobin' | 'random' | 'first' | 'last';
+
+/** A procedure implemented inside the router (meta procedures). */
+export type InternalProcedure = (caller: RoutedSession, args: unknown[], kwargs: Dict) => unknown;
+
+interface Callee {
+  session: RoutedSession;
+  discloseCaller: boolean;
+  created: number;
+}
+
+/** One registration: a URI pattern with one or more callees. */
+export interface Registration extends UriEntry {
+  readonly invoke: InvokePolicy;
+  readonly created: string;
+  callees: Callee[];
+  next: number;
+}
+
+interface Invocation {
+  id: number;
+  caller: RoutedSession;
+  callerRequestId: number;
+  callee: RoutedSession;
+  receiveProgress: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once the caller got its final answer (cancel `skip`/`killnowait`, timeout). */
+  answered: boolean;
+}
+
+const errorFor = (requestType: number, requestId: number, error: string, args?: unknown[]): ErrorMessage =>
+  args === undefined
+    ? { type: MessageType.ERROR, requestType, requestId, details: {}, error }
+    : { type: MessageType.ERROR, requestType, requestId, details: {}, error, args };
+
+/** Routes calls to callees: registrations, invocations, progress, cancel and timeouts. */
+export class Dealer {
+  readonly registrations = new UriTable<Registration>();
+  readonly #registrationIds = new IdGenerator();
+  readonly #internal = new Map<string, InternalProcedure>();
+  /** Pending invocations by callee session, then invocation request id. */
+  readonly #byCallee = new Map<RoutedSession, Map<number, Invocation>>();
+  /** Pending invocations by caller session, then the caller's request id. */
+  readonly #byCaller = new Map<RoutedSession, Map<number, Invocation>>();
+  readonly #invocationIds = new WeakMap<RoutedSession, IdGenerator>();
+  /** Called when registrations change, for meta events. */
+  onChange: ((event: 'create' | 'register' | 'unregister' | 'delete', session: RoutedSession, registration: Registration) => void) | undefined;
+
+  /** Serve `procedure` inside the router (used for the meta API). */
+  addInternal(procedure: string, handler: InternalProcedure): void {
+    this.#internal.set(procedure, handler);
+  }
+
+  /** Handle REGISTER: add `session` as a callee (shared registrations must agree on the invoke policy). */
+  register(session: RoutedSession, message: RegisterMessage): void {
+    const match = (message.options['match'] as MatchPolicy | undefined) ?? 'exact';
+    const invoke = (message.options['invoke'] as InvokePolicy | undefined) ?? 'single';
+    if (!isValidUri(message.procedure, match)) {
+      return session.send(errorFor(MessageType.REGISTER, message.requestId, ErrorUri.INVALID_URI));
+    }
+    if (match === 'exact' && (message.procedure.startsWith('wamp.') || this.#internal.has(message.procedure))) {
+      return session.send(errorFor(MessageType.REGISTER, message.requestId, ErrorUri.INVALID_URI, ['the wamp. namespace is reserved']));
+    }
+    let registration = this.registrations.get(message.procedure, match);
+    const callee: Callee = { session, discloseCaller: message.options['disclose_caller'] === true, created: Date.now() };
+    if (registration !== undefined) {
+      const exists = registration.callees.some((c) => c.session === session);
+      if (exists || registration.invoke === 'single' || registration.invoke !== invoke) {
+        if (message.options['force_reregister'] === true && registration.invoke === 'single' && !exists) {
+          this.#dropCallees(registration);
+        } else {
+          return session.send(errorFor(MessageType.REGISTER, message.requestId, ErrorUri.PROCEDURE_ALREADY_EXISTS));
+        }
+      }
+      registration.callees.push(callee);
+    } else {
+      registration = {
+        id: this.#registrationIds.next(), uri: message.procedure, match, invoke,
+        created: new Date().toISOString(), callees: [callee], next: 0,
+      };
+      this.registrations.add(registration);
+      this.onChange?.('create', session, registration);
+    }
+    session.send({ type: MessageType.REGISTERED, requestId: message.requestId, registrationId: registration.id });
+    this.onChange?.('register', session, registration);
+  }
+
+  #dropCallees(registration: Registration): void {
+    for (const callee of registration.callees) {
+      callee.session.send({ type: MessageType.UNREGISTERED, requestId: 0, details: { registration: registration.id, reason: 'wamp.error.unregistered' } });
+    }
+    registration.callees = [];
+  }
+
+  /** Handle UNREGISTER. */
+  unregister(session: RoutedSession, message: UnregisterMessage): void {
+    const registration = this.registrations.byId.get(message.registrationId);
+    if (registration === undefined || !this.#removeCallee(registration, session)) {
+      return session.send(errorFor(MessageType.UNREGISTER, message.requestId, ErrorUri.NO_SUCH_REGISTRATION));
+    }
+    session.send({ type: MessageType.UNREGISTERED, requestId: message.requestId });
+  }
+
+  #removeCallee(registration: Registration, session: RoutedSession): boolean {
+    const index = registration.callees.findIndex((c) => c.session === session);
+    if (index < 0) return false;
+    registration.callees.splice(index, 1);
+    this.onChange?.('unregister', session, registration);
+    if (registration.callees.length === 0) {
+      this.registrations.delete(registration);
+      this.onChange?.('delete', session, registration);
+    }
+    return true;
+  }
+
+  #pickCallee(registration: Registration): Callee | undefined {
+    const callees = registration.callees;
+    if (callees.length === 0) return undefined;
+    switch (registration.invoke) {
+      case 'roundrobin': {
+        const callee = callees[registration.next % callees.length];
+        registration.next = (registration.next + 1) % callees.length;
+        return callee;
+      }
+      case 'random':
+        return callees[Math.floor(Math.random() * callees.length)];
+      case 'last':
+        return callees[callees.length - 1];
+      default:
+        return callees[0];
+    }
+  }
+
+  /** Handle CALL: pick a callee and send it an INVOCATION (or answer `no_such_procedure`). */
+  call(caller: RoutedSession, message: CallMessage): void {
+    const internal = this.#internal.get(message.procedure);
+    if (internal !== undefined) {
+      void this.#callInternal(caller, message, internal);
+      return;
+    }
+    const registration = this.registrations.best(message.procedure);
+    const callee = registration === undefined ? undefined : this.#pickCallee(registration);
+    if (registration === undefined || callee === undefined) {
+      return caller.send(errorFor(MessageType.CALL, message.requestId, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for ${message.procedure}`]));
+    }
+    const receiveProgress = message.options['receive_progress'] === true;
+    let ids = this.#invocationIds.get(callee.session);
+    if (ids === undefined) {
+      ids = new IdGenerator();
+      this.#invocationIds.set(callee.session, ids);
+    }
+    const details: Dict = {};
+    if (registration.match !== 'exact') details['procedure'] = message.procedure;
+    if (receiveProgress) details['receive_progress'] = true;
+    if (callee.discloseCaller || message.options['disclose_me'] === true) {
+      details['caller'] = caller.id;
+      details['caller_authid'] = caller.authid;
+      details['caller_authrole'] = caller.authrole;
+    }
+    const timeout = message.options['timeout'];
+    if (typeof timeout === 'number' && timeout > 0) details['timeout'] = timeout;
+    for (const key of ['enc_algo', 'enc_serializer', 'enc_key']) {
+      if (message.options[key] !== undefined) details[key] = message.options[key];
+    }
+    const invocation: Invocation = {
+      id: ids.next(), caller, callerRequestId: message.requestId, callee: callee.session,
+      receiveProgress, timer: undefined, answered: false,
+    };
+    mapFor(this.#byCallee, callee.session).set(invocation.id, invocation);
+    mapFor(this.#byCaller, caller).set(message.requestId, invocation);
+    if (typeof timeout === 'number' && timeout > 0) {
+      invocation.timer = setTimeout(() => this.#expire(invocation), timeout);
+    }
+    callee.session.send({
+      type: MessageType.INVOCATION, requestId: invocation.id, registrationId: registration.id, details,
+      ...payloadOf(message),
+    });
+  }
+
+  async #callInternal(caller: RoutedSession, message: CallMessage, handler: InternalProcedure): Promise<void> {
+    try {
+      const result = await handler(caller, message.args ?? [], message.kwargs ?? {});
+      caller.send({ type: MessageType.RESULT, requestId: message.requestId, details: {}, args: [result] });
+    } catch (error) {
+      const uri = (error as { uri?: unknown }).uri;
+      caller.send(errorFor(MessageType.CALL, message.requestId, typeof uri === 'string' ? uri : ErrorUri.RUNTIME_ERROR, [String((error as Error).message)]));
+    }
+  }
+
+  #expire(invocation: Invocation): void {
+    invocation.timer = undefined;
+    if (invocation.answered) return;
+    this.#interrupt(invocation, 'killnowait', ErrorUri.TIMEOUT);
+    this.#finish(invocation);
+    invocation.caller.send(errorFor(MessageType.CALL, invocation.callerRequestId, ErrorUri.TIMEOUT, ['call timed out']));
+  }
+
+  #interrupt(invocation: Invocation, mode: string, reason: string): void {
+    if (invocation.callee.supports('callee', 'call_canceling')) {
+      invocation.callee.send({ type: MessageType.INTERRUPT, requestId: invocation.id, options: { mode, reason } });
+    }
+  }
+
+  /** Forget an invocation entirely (no more answers will be forwarded). */
+  #finish(invocation: Invocation): void {
+    invocation.answered = true;
+    if (invocation.timer !== undefined) clearTimeout(invocation.timer);
+    this.#byCallee.get(invocation.callee)?.delete(invocation.id);
+    this.#byCaller.get(invocation.caller)?.delete(invocation.callerRequestId);
+  }
+
+  /** Handle CANCEL with mode `skip`, `kill` or `killnowait` (`skip` when the callee cannot be interrupted). */
+  cancel(caller: RoutedSession, message: CancelMessage): void {
+    const invocation = this.#byCaller.get(caller)?.get(message.requestId);
+    if (invocation === undefined || invocation.answered) return;
+    const canInterrupt = invocation.callee.supports('callee', 'call_canceling');
+    const requested = (message.options['mode'] as string | undefined) ?? 'killnowait';
+    const mode = canInterrupt ? requested : 'skip';
+    const canceled = (): void =>
+      caller.send(errorFor(MessageType.CALL, invocation.callerRequestId, ErrorUri.CANCELED, ['the call was canceled']));
+    if (mode === 'kill') {
+      // The caller's ERROR comes from the callee's answer to INTERRUPT.
+      this.#interrupt(invocation, 'kill', ErrorUri.CANCELED);
+      return;
+    }
+    if (mode === 'killnowait') this.#interrupt(invocation, 'killnowait', ErrorUri.CANCELED);
+    this.#finish(invocation);
+    canceled();
+  }
+
+  /** Handle YIELD: forward a (progressive) RESULT to the caller. */
+  yield(callee: RoutedSession, message: YieldMessage): void {
+    const invocation = this.#byCallee.get(callee)?.get(message.requestId);
+    if (invocation === undefined) return;
+    const progress = message.options['progress'] === true;
+    if (progress && !invocation.receiveProgress) return;
+    if (!progress) this.#finish(invocation);
+    const details: Dict = progress ? { progress: true } : {};
+    for (const key of ['enc_algo', 'enc_serializer', 'enc_key']) {
+      if (message.options[key] !== undefined) details[key] = message.options[key];
+    }
+    invocation.caller.send({ type: MessageType.RESULT, requestId: invocation.callerRequestId, details, ...payloadOf(message) });
+  }
+
+  /** Handle a callee's ERROR for an INVOCATION: forward it to the caller. */
+  error(callee: RoutedSession, message: ErrorMessage): void {
+    const invocation = this.#byCallee.get(callee)?.get(message.requestId);
+    if (invocation === undefined) return;
+    this.#finish(invocation);
+    invocation.caller.send({ ...message, requestType: MessageType.CALL, requestId: invocation.callerRequestId });
+  }
+
+  /** A session left: drop its registrations, fail calls it was serving, interrupt calls it made. */
+  detach(session: RoutedSession): void {
+    for (const registration of this.registrations.all()) this.#removeCallee(registration, session);
+    const serving = this.#byCallee.get(session);
+    if (serving !== undefined) {
+      for (const invocation of [...serving.values()]) {
+        this.#finish(invocation);
+        invocation.caller.send(errorFor(MessageType.CALL, invocation.callerRequestId, ErrorUri.CANCELED, ['the callee left while the call was pending']));
+      }
+      this.#byCallee.delete(session);
+    }
+    const calling = this.#byCaller.get(session);
+    if (calling !== undefined) {
+      for (const invocation of [...calling.values()]) {
+        this.#interrupt(invocation, 'killnowait', ErrorUri.CANCELED);
+        this.#finish(invocation);
+      }
+      this.#byCaller.delete(session);
+    }
+  }
+}
+
+function mapFor<K, V>(maps: Map<K, Map<number, V>>, key: K): Map<number, V> {
+  let map = maps.get(key);
+  if (map === undefined) {
+    map = new Map();
+    maps.set(key, map);
+  }
+  return map;
+}
+
+/** The args/kwargs or transparent payload of a message, to copy into another. */
+function payloadOf(message: Payload): Payload {
+  if (message.payload !== undefined) return { payload: message.payload };
+  const out: Payload = {};
+  if (message.args !== undefined) out.args = message.args;
+  if (message.kwargs !== undefined) out.kwargs = message.kwargs;
+  return out;
+}
+
+export { payloadOf };

@@ -1,0 +1,296 @@
+import { CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, type Transport, type TransportMessage } from '@rt/transport';
+import { ErrorUri } from '../error-uris.js';
+import { WampProtocolError } from '../errors.js';
+import { randomId } from '../ids.js';
+import { MessageType } from '../message-types.js';
+import type { Dict, HelloMessage, WampMessage } from '../messages.js';
+import type { Serializer } from '../serializer.js';
+import { isValidUri } from '../uri.js';
+import { anonymousAuthenticator, AuthenticationFailed, type AuthIdentity, type Authenticator, type HelloInfo } from './authenticators.js';
+import type { Realm } from './realm.js';
+import type { Action, Authorizer, RoutedSession } from './session-info.js';
+
+/** What a router session needs from its router. */
+export interface RouterContext {
+  realm(name: string): Realm | undefined;
+  authenticators(realm: string): Authenticator[] | undefined;
+  authorize: Authorizer | undefined;
+  /** Router roles announced in WELCOME. */
+  roles: Dict;
+}
+
+const defaultAnonymous = anonymousAuthenticator();
+
+type State = 'hello' | 'authenticating' | 'established' | 'closed';
+
+const caches = new WeakMap<Serializer, WeakMap<WampMessage, TransportMessage>>();
+
+/** Serialize once per serializer even when one message goes to many sessions (events). */
+function serializeCached(serializer: Serializer, message: WampMessage): TransportMessage {
+  if (message.type !== MessageType.EVENT) return serializer.serialize(message);
+  let cache = caches.get(serializer);
+  if (cache === undefined) {
+    cache = new WeakMap();
+    caches.set(serializer, cache);
+  }
+  let data = cache.get(message);
+  if (data === undefined) {
+    data = serializer.serialize(message);
+    cache.set(message, data);
+  }
+  return data;
+}
+
+const ACTIONS: Partial<Record<number, Action>> = {
+  [MessageType.CALL]: 'call', [MessageType.REGISTER]: 'register',
+  [MessageType.PUBLISH]: 'publish', [MessageType.SUBSCRIBE]: 'subscribe',
+};
+
+/** One client connection on the router, with its session state machine. */
+export class RouterSession implements RoutedSession {
+  #state: State = 'hello';
+  id = 0;
+  realm = '';
+  authid = '';
+  authrole = '';
+  authmethod = '';
+  authprovider = '';
+  authextra: Dict = {};
+  roles: Dict = {};
+  readonly transport: { serializer: string; peer: string | undefined };
+  #realm: Realm | undefined;
+  #hello: HelloInfo | undefined;
+  #authenticator: Authenticator | undefined;
+  #challenge: Dict | undefined;
+
+  constructor(
+    readonly context: RouterContext,
+    readonly connection: Transport,
+    readonly serializer: Serializer,
+  ) {
+    this.transport = { serializer: serializer.name, peer: connection.remoteAddress };
+  }
+
+  /** Read and handle messages until the connection ends. */
+  async run(): Promise<void> {
+    try {
+      for await (const data of this.connection) {
+        if (this.#state === 'closed') break;
+        let message: WampMessage;
+        try {
+          message = this.serializer.deserialize(data);
+        } catch (error) {
+          this.#violation(error instanceof WampProtocolError ? error.message : 'undecodable message');
+          break;
+        }
+        try {
+          const pending = this.#handle(message);
+          if (pending !== undefined) await pending;
+        } catch (error) {
+          if (error instanceof WampProtocolError) {
+            this.#violation(error.message);
+            break;
+          }
+          throw error;
+        }
+      }
+    } finally {
+      this.#end();
+    }
+  }
+
+  supports(role: string, feature: string): boolean {
+    const roleInfo = this.roles[role] as { features?: Dict } | undefined;
+    return roleInfo?.features?.[feature] === true;
+  }
+
+  /** Deliver one message; never throws (a message the peer cannot take ends its connection). */
+  send(message: WampMessage): void {
+    if (this.connection.state !== 'open') return;
+    try {
+      this.connection.write(serializeCached(this.serializer, message));
+    } catch (error) {
+      this.connection.abort(error instanceof Error ? error : undefined);
+    }
+  }
+
+  kill(reason: string, message?: string): void {
+    if (this.#state !== 'established') return;
+    this.send({ type: MessageType.GOODBYE, details: message === undefined ? {} : { message }, reason });
+    this.#end();
+    void this.connection.close(CLOSE_NORMAL, 'killed');
+  }
+
+  /** End the session from the router side (router shutdown). */
+  shutdown(reason: string = ErrorUri.SYSTEM_SHUTDOWN): void {
+    if (this.#state === 'established') this.send({ type: MessageType.GOODBYE, details: {}, reason });
+    else if (this.#state !== 'closed') this.send({ type: MessageType.ABORT, details: {}, reason });
+    this.#end();
+    void this.connection.close(CLOSE_NORMAL, 'router shutdown');
+  }
+
+  #abort(reason: string, message: string, code = CLOSE_NORMAL): void {
+    this.send({ type: MessageType.ABORT, details: { message }, reason });
+    this.#end();
+    void this.connection.close(code, reason);
+  }
+
+  #violation(message: string): void {
+    this.#abort(ErrorUri.PROTOCOL_VIOLATION, message, CLOSE_PROTOCOL_ERROR);
+  }
+
+  #end(): void {
+    if (this.#state === 'established') this.#realm?.leave(this);
+    this.#state = 'closed';
+  }
+
+  #handle(message: WampMessage): void | Promise<void> {
+    switch (this.#state) {
+      case 'hello':
+        if (message.type !== MessageType.HELLO) throw new WampProtocolError(`expected HELLO, got message type ${message.type}`);
+        return this.#onHello(message);
+      case 'authenticating':
+        if (message.type === MessageType.ABORT) return this.#closeQuietly();
+        if (message.type !== MessageType.AUTHENTICATE) throw new WampProtocolError(`expected AUTHENTICATE, got message type ${message.type}`);
+        return this.#finishAuth(message.signature);
+      case 'established':
+        return this.#dispatch(message);
+      case 'closed':
+        return;
+    }
+  }
+
+  #closeQuietly(): void {
+    this.#end();
+    void this.connection.close(CLOSE_NORMAL, 'aborted');
+  }
+
+  async #onHello(hello: HelloMessage): Promise<void> {
+    const realm = this.context.realm(hello.realm);
+    if (realm === undefined) return this.#abort(ErrorUri.NO_SUCH_REALM, `no realm ${hello.realm}`);
+    this.#realm = realm;
+    this.realm = hello.realm;
+    this.roles = hello.details['roles'] as Dict;
+    this.id = randomId();
+    const details = hello.details;
+    this.#hello = {
+      realm: hello.realm, sessionId: this.id, details,
+      authid: typeof details['authid'] === 'string' ? details['authid'] : undefined,
+      authrole: typeof details['authrole'] === 'string' ? details['authrole'] : undefined,
+      authextra: (details['authextra'] as Dict | undefined) ?? {},
+    };
+    const configured = this.context.authenticators(hello.realm);
+    const requested = (details['authmethods'] as string[] | undefined) ?? ['anonymous'];
+    const authenticator: Authenticator | undefined = configured === undefined
+      ? (requested.includes('anonymous') ? defaultAnonymous : undefined)
+      : requested.map((method) => configured.find((a) => a.method === method)).find((a) => a !== undefined);
+    if (authenticator === undefined) return this.#abort(ErrorUri.NO_AUTH_METHOD, `no acceptable auth method among ${requested.join(', ')}`);
+    this.#authenticator = authenticator;
+    if (authenticator.challenge === undefined) return this.#finishAuth(undefined);
+    let extra: Dict;
+    try {
+      extra = await authenticator.challenge(this.#hello);
+    } catch (error) {
+      return this.#authFailed(error);
+    }
+    this.#challenge = extra;
+    this.#state = 'authenticating';
+    this.send({ type: MessageType.CHALLENGE, authMethod: authenticator.method, extra });
+  }
+
+  #authFailed(error: unknown): void {
+    const message = error instanceof AuthenticationFailed ? error.message : 'authentication failed';
+    this.#abort(ErrorUri.AUTHENTICATION_FAILED, message);
+  }
+
+  async #finishAuth(signature: string | undefined): Promise<void> {
+    const authenticator = this.#authenticator;
+    const hello = this.#hello;
+    if (authenticator === undefined || hello === undefined) throw new WampProtocolError('AUTHENTICATE without HELLO');
+    let identity: AuthIdentity;
+    try {
+      identity = await authenticator.authenticate(hello, signature, this.#challenge);
+    } catch (error) {
+      return this.#authFailed(error);
+    }
+    if (this.#state === 'closed') return;
+    this.authid = identity.authid;
+    this.authrole = identity.authrole;
+    this.authmethod = authenticator.method;
+    this.authprovider = identity.authprovider ?? 'static';
+    this.authextra = identity.authextra ?? {};
+    this.#state = 'established';
+    this.send({
+      type: MessageType.WELCOME, sessionId: this.id,
+      details: {
+        realm: this.realm, authid: this.authid, authrole: this.authrole, authmethod: this.authmethod,
+        authprovider: this.authprovider, authextra: this.authextra, roles: this.context.roles,
+      },
+    });
+    this.#realm?.join(this);
+  }
+
+  /** Run `then` when the authorization hook allows the request (synchronously without a hook). */
+  #ifAuthorized(message: WampMessage & { requestId: number }, uri: string, then: () => void): void | Promise<void> {
+    if (this.context.authorize === undefined) return then();
+    return this.#authorized(message, uri).then((ok) => {
+      if (ok && this.#state === 'established') then();
+    });
+  }
+
+  async #authorized(message: WampMessage & { requestId: number }, uri: string): Promise<boolean> {
+    const authorize = this.context.authorize;
+    const action = ACTIONS[message.type];
+    if (authorize === undefined || action === undefined) return true;
+    let ok = false;
+    try {
+      ok = await authorize(this, uri, action);
+    } catch {
+      ok = false;
+    }
+    if (ok) return true;
+    const silent = message.type === MessageType.PUBLISH && message.options['acknowledge'] !== true;
+    if (!silent) {
+      this.send({ type: MessageType.ERROR, requestType: message.type, requestId: message.requestId, details: {}, error: ErrorUri.NOT_AUTHORIZED, args: [`${this.authrole} may not ${action} ${uri}`] });
+    }
+    return false;
+  }
+
+  #dispatch(message: WampMessage): void | Promise<void> {
+    const realm = this.#realm as Realm;
+    switch (message.type) {
+      case MessageType.PUBLISH:
+        return this.#ifAuthorized(message, message.topic, () => realm.broker.publish(this, message));
+      case MessageType.SUBSCRIBE:
+        return this.#ifAuthorized(message, message.topic, () => realm.broker.subscribe(this, message));
+      case MessageType.UNSUBSCRIBE:
+        return realm.broker.unsubscribe(this, message);
+      case MessageType.CALL:
+        if (!isValidUri(message.procedure)) {
+          return this.send({ type: MessageType.ERROR, requestType: MessageType.CALL, requestId: message.requestId, details: {}, error: ErrorUri.INVALID_URI });
+        }
+        return this.#ifAuthorized(message, message.procedure, () => realm.dealer.call(this, message));
+      case MessageType.CANCEL:
+        return realm.dealer.cancel(this, message);
+      case MessageType.REGISTER:
+        return this.#ifAuthorized(message, message.procedure, () => realm.dealer.register(this, message));
+      case MessageType.UNREGISTER:
+        return realm.dealer.unregister(this, message);
+      case MessageType.YIELD:
+        return realm.dealer.yield(this, message);
+      case MessageType.ERROR:
+        if (message.requestType !== MessageType.INVOCATION) throw new WampProtocolError('a client may only send ERROR for an INVOCATION');
+        return realm.dealer.error(this, message);
+      case MessageType.GOODBYE:
+        this.send({ type: MessageType.GOODBYE, details: {}, reason: ErrorUri.GOODBYE_AND_OUT });
+        this.#end();
+        return this.connection.close(CLOSE_NORMAL, 'goodbye').then(() => undefined);
+      case MessageType.ABORT:
+        return this.#closeQuietly();
+      case MessageType.EVENT_RECEIVED:
+        return;
+      default:
+        throw new WampProtocolError(`a client may not send message type ${message.type}`);
+    }
+  }
+}
