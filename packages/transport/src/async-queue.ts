@@ -9,16 +9,15 @@ export interface AsyncQueueOptions {
   onDrain?: () => void;
 }
 
+/** A pending take: iterator-style (`next`) or plain value (`shift`, `undefined` at the end). */
 interface Waiter<T> {
-  resolve(result: IteratorResult<T>): void;
+  resolve(result: IteratorResult<T> | T | undefined): void;
   reject(error: unknown): void;
+  plain: boolean;
 }
 
 const DONE: IteratorResult<never> = { done: true, value: undefined };
 
-function valueOf<T>(result: IteratorResult<T>): T | undefined {
-  return result.done ? undefined : result.value;
-}
 
 /**
  * A bounded FIFO queue between one producer and one or more consumers, with backpressure:
@@ -64,7 +63,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     if (this.#ended) throw new ClosedError('the queue has ended');
     const waiter = this.#waiters.shift();
     if (waiter) {
-      waiter.resolve({ done: false, value: item });
+      waiter.resolve(waiter.plain ? item : { done: false, value: item });
       return true;
     }
     this.#items.push(item);
@@ -90,9 +89,21 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   next(options?: WaitForOptions): Promise<IteratorResult<T>> {
     if (this.size > 0) return Promise.resolve({ done: false, value: this.tryShift() as T });
     if (this.#ended) return this.#endError === undefined ? Promise.resolve(DONE) : Promise.reject(this.#endError);
+    return this.#wait<IteratorResult<T>>(false, options);
+  }
+
+  /** Wait for the next item; `undefined` once the queue has ended and is empty. */
+  shift(options?: WaitForOptions): Promise<T | undefined> {
+    // Hot path: no extra promise layer when an item is already buffered.
+    if (this.size > 0) return Promise.resolve(this.tryShift());
+    if (this.#ended) return this.#endError === undefined ? Promise.resolve(undefined) : Promise.reject(this.#endError);
+    return this.#wait<T | undefined>(true, options);
+  }
+
+  #wait<R>(plain: boolean, options: WaitForOptions | undefined): Promise<R> {
     let waiter!: Waiter<T>;
-    const promise = new Promise<IteratorResult<T>>((resolve, reject) => {
-      waiter = { resolve, reject };
+    const promise = new Promise<R>((resolve, reject) => {
+      waiter = { resolve: resolve as Waiter<T>['resolve'], reject, plain };
       this.#waiters.push(waiter);
     });
     if (!options) return promise;
@@ -100,13 +111,6 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       const index = this.#waiters.indexOf(waiter);
       if (index >= 0) this.#waiters.splice(index, 1);
     });
-  }
-
-  /** Wait for the next item; `undefined` once the queue has ended and is empty. */
-  shift(options?: WaitForOptions): Promise<T | undefined> {
-    // Hot path: no extra promise layer when an item is already buffered.
-    if (this.size > 0) return Promise.resolve(this.tryShift());
-    return this.next(options).then(valueOf);
   }
 
   /** Wait until the queue is below its high water mark (or has ended). */
@@ -132,8 +136,8 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.#ended = true;
     this.#endError = error;
     for (const waiter of this.#waiters.splice(0)) {
-      if (error === undefined) waiter.resolve(DONE);
-      else waiter.reject(error);
+      if (error !== undefined) waiter.reject(error);
+      else waiter.resolve(waiter.plain ? undefined : DONE);
     }
     this.#releaseSpaceWaiters();
   }

@@ -1,5 +1,7 @@
 import type { WebSocket as WsSocket, RawData } from 'ws';
+import type { IncomingMessage } from 'node:http';
 import { BaseTransport, type BaseTransportOptions } from './base-transport.js';
+import { TickCork, type CorkableStream } from './tick-cork.js';
 import { ConnectionError, ProtocolError } from './errors.js';
 import {
   CLOSE_ABNORMAL,
@@ -21,15 +23,27 @@ const WATCHED_MESSAGE_BYTES = 16 * 1024;
  */
 export class NodeWebSocketTransport extends BaseTransport {
   readonly #socket: WsSocket;
+  #cork: TickCork | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #onWritten = (error?: Error): void => {
     if (!error) this.didDrain();
   };
 
-  /** Wrap a `ws` socket (connecting or open); listeners attach at once so no message is missed. */
-  constructor(socket: WsSocket, options: BaseTransportOptions & { remoteAddress?: string } = {}) {
+  /**
+   * Wrap a `ws` socket (connecting or open); listeners attach at once so no message is missed.
+   * `stream` is the network stream under it, when known: writes of one tick are then corked
+   * into one system call.
+   */
+  constructor(socket: WsSocket, options: BaseTransportOptions & { remoteAddress?: string; stream?: CorkableStream } = {}) {
     super(options);
     this.#socket = socket;
+    this.#cork = options.stream ? new TickCork(options.stream) : undefined;
+    if (!options.stream) {
+      // Client sockets: the network stream shows up with the handshake response.
+      socket.once('upgrade', (response: IncomingMessage) => {
+        this.#cork = new TickCork(response.socket);
+      });
+    }
     this.remoteAddress = options.remoteAddress;
     socket.on('message', (data: RawData, isBinary: boolean) => {
       this.didReceive(isBinary ? toBytes(data) : data.toString());
@@ -69,6 +83,7 @@ export class NodeWebSocketTransport extends BaseTransport {
     // buffer above its high water mark get one: the last watched write drains the buffer.
     const size = isText ? message.length * 3 : message.byteLength; // UTF-8 upper bound
     const watch = this.#socket.bufferedAmount > 0 || size >= Math.min(WATCHED_MESSAGE_BYTES, this.writeHighWaterMark);
+    this.#cork?.hold();
     this.#socket.send(message, isText ? TEXT : BINARY, watch ? this.#onWritten : undefined);
   }
 

@@ -4,6 +4,7 @@ import { BaseTransport, type BaseTransportOptions } from './base-transport.js';
 import { ConnectionError, type MessageTooLargeError, ProtocolError } from './errors.js';
 import type { FrameSink, Framer } from './framer.js';
 import { NewlineFramer } from './newline-framer.js';
+import { TickCork } from './tick-cork.js';
 import { CLOSE_ABNORMAL, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, type TransportMessage } from './transport.js';
 
 /** What a stream transport does with a message over its framer's `maxSize`. */
@@ -34,11 +35,7 @@ export class StreamTransport extends BaseTransport {
   readonly #text: boolean;
   readonly #onOversize: OversizePolicy;
   #closeRequest: { code: number; reason: string } | undefined;
-  #corked = false;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#socket.uncork();
-  };
+  readonly #cork: TickCork;
   #error: Error | undefined;
   readonly #sink: FrameSink = {
     onFrame: (frame) => this.#deliver(frame),
@@ -49,6 +46,7 @@ export class StreamTransport extends BaseTransport {
   constructor(socket: Socket, options: StreamTransportOptions = {}) {
     super(options);
     this.#socket = socket;
+    this.#cork = new TickCork(socket);
     this.#framer = options.framer ?? new NewlineFramer();
     this.#text = options.text ?? true;
     this.#onOversize = options.onOversize ?? 'close';
@@ -73,12 +71,7 @@ export class StreamTransport extends BaseTransport {
   }
 
   protected writeMessage(message: TransportMessage): void {
-    // Frames written in one tick leave in one syscall (writev); each is still one buffer.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(this.#uncork);
-    }
+    this.#cork.hold();
     if (typeof message !== 'string') this.#socket.write(this.#framer.encode(message));
     else if (this.#framer.encodeText) this.#socket.write(this.#framer.encodeText(message));
     else this.#socket.write(this.#framer.encode(encoder.encode(message)));

@@ -125,7 +125,11 @@ export class WebSocketListener extends BaseListener {
     }
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       const remoteAddress = request.socket.remoteAddress;
-      const transport = new NodeWebSocketTransport(ws, { ...options, ...(remoteAddress ? { remoteAddress } : {}) });
+      const transport = new NodeWebSocketTransport(ws, {
+        ...options,
+        stream: socket,
+        ...(remoteAddress ? { remoteAddress } : {}),
+      });
       this.accept(transport, { request, ...(remoteAddress ? { remoteAddress } : {}) });
     });
   }
