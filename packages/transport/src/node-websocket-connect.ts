@@ -14,6 +14,7 @@ export async function connectWebSocket(url: string, options: WebSocketConnectOpt
   const socket = new WsSocket(url, options.protocols ?? [], {
     ...(options.headers ? { headers: options.headers } : {}),
     ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
+    ...options.tls,
     perMessageDeflate: false,
   });
   // Wrap before the socket opens: a first message can arrive with the handshake response.

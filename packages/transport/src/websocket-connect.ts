@@ -8,6 +8,20 @@ import {
   type StandardWebSocketConstructor,
 } from './websocket-transport.js';
 
+/** TLS settings for a Node `wss://` client; a structural subset of Node's `tls.ConnectionOptions`. */
+export interface WebSocketTlsOptions {
+  /** Certificate authorities to trust, in PEM. */
+  ca?: string | Uint8Array | (string | Uint8Array)[];
+  /** Client certificate chain, in PEM. */
+  cert?: string | Uint8Array | (string | Uint8Array)[];
+  /** Client private key, in PEM. */
+  key?: string | Uint8Array | (string | Uint8Array)[];
+  /** Verify the server certificate (default `true`). */
+  rejectUnauthorized?: boolean;
+  /** Server name for SNI and certificate checks. */
+  servername?: string;
+}
+
 /** Options for `connectWebSocket`. */
 export interface WebSocketConnectOptions extends BaseTransportOptions {
   /** Subprotocols to offer, in order of preference. */
@@ -16,6 +30,8 @@ export interface WebSocketConnectOptions extends BaseTransportOptions {
   headers?: Record<string, string>;
   /** WebSocket class to use; defaults to the global `WebSocket` (in Node: the `ws` package). */
   WebSocket?: StandardWebSocketConstructor;
+  /** TLS settings for `wss://` (Node only), e.g. `{ ca }` to trust a private certificate authority. */
+  tls?: WebSocketTlsOptions;
   /** Largest incoming message in bytes (Node only). */
   maxPayload?: number;
   /** Abort the connection attempt. */

@@ -119,15 +119,10 @@ describe('WebSocket transport', () => {
     const { cert, key } = selfSignedCertificate();
     const server = await echoServer({ tls: { cert, key } });
     expect(server.url).toMatch(/^wss:\/\//);
-    const { WebSocket: SecureSocket } = await import('ws');
-    const socket = new SecureSocket(server.url, { ca: cert });
-    const reply = await new Promise<string>((resolve, reject) => {
-      socket.on('open', () => socket.send('over tls'));
-      socket.on('message', (data) => resolve(data.toString()));
-      socket.on('error', reject);
-    });
-    socket.close();
-    expect(reply).toBe('over tls');
+    await expect(connectWebSocket(server.url)).rejects.toBeInstanceOf(ConnectionError);
+    const client = track(await connectWebSocket(server.url, { tls: { ca: cert } }));
+    await client.send('over tls');
+    expect(await client.receive()).toBe('over tls');
   });
 
   it('reports a refused connection as ConnectionError', async () => {
