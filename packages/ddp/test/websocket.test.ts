@@ -1,0 +1,67 @@
+import { createServer } from 'node:http';
+import { useTeardown } from '@rt/test-harness';
+import type { StandardWebSocketConstructor } from '@rt/transport';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { DDPClient } from '../src/index.js';
+import { DDPServer } from '../src/server/index.js';
+
+function startServer(): DDPServer {
+  const server = new DDPServer({ onError: () => undefined });
+  server.methods({
+    hello(name: string) {
+      return { greeting: `hello ${name}`, at: new Date(42), from: this.connection.clientAddress ?? null };
+    },
+  });
+  server.publish('numbers', function (count: number) {
+    for (let index = 0; index < count; index += 1) this.added('numbers', String(index), { value: index });
+    this.ready();
+  });
+  useTeardown(() => server.close());
+  return server;
+}
+
+describe('DDP over WebSocket', () => {
+  it('serves /websocket on its own port (port 0) to the client', async () => {
+    const server = startServer();
+    const { host, port } = await server.listen({ port: 0 });
+    expect(port).toBeGreaterThan(0);
+    const client = new DDPClient(`ws://${host}:${port}/websocket`);
+    useTeardown(() => client.disconnect());
+    await client.connect();
+    expect(await client.call('hello', 'ws')).toEqual({ greeting: 'hello ws', at: new Date(42), from: '127.0.0.1' });
+    await client.subscribe('numbers', 50).wait();
+    expect(client.getCollection('numbers').size).toBe(50);
+    expect(server.connectionCount).toBe(1);
+  });
+
+  it('shares an HTTP server, on the /websocket path only', async () => {
+    const http = createServer((_request, response) => response.end('plain http'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    useTeardown(() => new Promise((resolve) => http.close(resolve)));
+    const port = (http.address() as { port: number }).port;
+    const server = startServer();
+    await server.attach(http);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('plain http');
+    const client = new DDPClient(`http://127.0.0.1:${port}`, { WebSocket: WebSocket as unknown as StandardWebSocketConstructor });
+    useTeardown(() => client.disconnect());
+    await client.connect();
+    expect(await client.call('hello', 'shared')).toMatchObject({ greeting: 'hello shared' });
+    const wrongPath = new DDPClient(`ws://127.0.0.1:${port}/other`, { reconnect: false });
+    await expect(wrongPath.connect()).rejects.toThrow();
+  });
+
+  it('closes connections on server close; the client goes back to waiting', async () => {
+    const server = startServer();
+    const { port } = await server.listen({ port: 0 });
+    const client = new DDPClient(`ws://127.0.0.1:${port}/websocket`, { reconnect: { minDelayMs: 1000 } });
+    useTeardown(() => client.disconnect());
+    await client.connect();
+    const ended = client.disconnection();
+    const waiting = new Promise<void>((resolve) => client.on('status', (status) => status.status === 'waiting' && resolve()));
+    await server.close();
+    expect((await ended).code).toBe(1001);
+    await waiting;
+    expect(client.status).toMatchObject({ status: 'waiting', retryCount: 1 });
+  });
+});
