@@ -10,13 +10,15 @@ interface VitestApi {
 }
 
 async function loadVitest(): Promise<VitestApi> {
-  const [api, suite] = await Promise.all([import('vitest'), import('vitest/suite')]);
+  const api = await import('vitest');
+  const runner = api.TestRunner;
   return {
     onTestFinished: (fn) => api.onTestFinished(fn),
     afterAll: (fn) => api.afterAll(fn),
-    getCurrentTest: () => suite.getCurrentTest(),
-    currentFile: () => suite.getCurrentSuite().file,
-    addFileAfterAll: (file, fn) => suite.getHooks(file as Parameters<typeof suite.getHooks>[0]).afterAll.push(fn),
+    getCurrentTest: () => runner.getCurrentTest(),
+    currentFile: () => runner.getCurrentSuite().file,
+    addFileAfterAll: (file, fn) =>
+      runner.getSuiteHooks(file as Parameters<typeof runner.getSuiteHooks>[0]).afterAll.push(fn),
   };
 }
 
