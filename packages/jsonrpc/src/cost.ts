@@ -45,11 +45,14 @@ export class CostMeter {
   #recalcTime: number;
   #fraction = 0;
   readonly #onChange: (fraction: number) => void;
+  readonly #extraCost: () => number;
 
-  constructor(limits: ResolvedCostLimits, onChange: (fraction: number) => void) {
+  /** `onChange` hears every new throttle fraction; `extraCost` is added to the cost when computing it. */
+  constructor(limits: ResolvedCostLimits, onChange: (fraction: number) => void, extraCost: () => number = () => 0) {
     this.limits = limits;
     this.#recalcTime = Date.now();
     this.#onChange = onChange;
+    this.#extraCost = extraCost;
   }
 
   /** The current cost. */
@@ -78,15 +81,15 @@ export class CostMeter {
     if (Math.abs(this.#cost - this.#costAtRecalc) > RECALC_STEP) this.recalculate();
   }
 
-  /** Apply the decay since the last call and recompute the throttle fraction. */
-  recalculate(extraCost = 0): void {
+  /** Apply the decay since the last call and recompute the throttle fraction (with the extra cost). */
+  recalculate(): void {
     const now = Date.now();
     this.#cost = Math.max(0, this.#cost - ((now - this.#recalcTime) / 1000) * this.limits.decayPerSecond);
     this.#recalcTime = now;
     this.#costAtRecalc = this.#cost;
     const { softLimit, hardLimit } = this.limits;
     const range = hardLimit - softLimit;
-    const fraction = range > 0 ? Math.max(0, (this.#cost + extraCost - softLimit) / range) : 0;
+    const fraction = range > 0 ? Math.max(0, (this.#cost + this.#extraCost() - softLimit) / range) : 0;
     if (fraction !== this.#fraction) {
       this.#fraction = fraction;
       this.#onChange(fraction);

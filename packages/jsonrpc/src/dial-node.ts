@@ -14,10 +14,12 @@ export async function dial(target: DialTarget, options: DialOptions): Promise<Tr
   let tls = options.tls;
   if ('url' in target) {
     if (isWebSocketUrl(target.url)) {
+      const secure = target.url.startsWith('wss://') && typeof tls === 'object';
       return connectWebSocket(target.url, {
         ...common,
         ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
         ...(options.headers ? { headers: options.headers } : {}),
+        ...(secure ? { tls: tls as ConnectionOptions } : {}),
         maxPayload: maxMessageSize,
       });
     }

@@ -9,7 +9,10 @@ export interface DialOptions {
   framer?: Framer;
   /** Largest incoming message in bytes (framer or WebSocket limit). Default 1000000. */
   maxMessageSize?: number;
-  /** TLS for TCP: `true`, or Node's `tls.ConnectionOptions` (e.g. `{ ca, rejectUnauthorized }`). */
+  /**
+   * TLS: `true`, or Node's `tls.ConnectionOptions` (e.g. `{ ca }` to trust a self-signed
+   * certificate). Used for `tls://` and host/port targets, and in Node for `wss://` URLs.
+   */
   tls?: boolean | Readonly<Record<string, unknown>>;
   /** WebSocket subprotocols to offer. */
   protocols?: string | string[];

@@ -13,8 +13,6 @@ import type { ResolvedSessionOptions } from './session-options.js';
 export interface IncomingHost {
   /** Run the user's handler (`handleRequest`). */
   handle(request: IncomingRequest): unknown;
-  /** A dynamic extra cost (`extraCost()`). */
-  extraCost(): number;
   /** The cost reached the hard limit (`excessiveCost()`). */
   excessiveCost(): void;
   /** Send `reply` (if any), then close the connection. */
@@ -115,7 +113,7 @@ export class IncomingCalls {
     }
     request.holdsSlot = true;
     if (this.#cost.fraction > 0) {
-      this.#cost.recalculate(this.#host.extraCost());
+      this.#cost.recalculate();
       if (this.#cost.exceeded) throw EXCESSIVE;
       const delayMs = this.#cost.delayMs;
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));

@@ -32,7 +32,14 @@ export type { RPCRequest } from './incoming-request.js';
 export type { CallOptions } from './pending-calls.js';
 export type { SessionLimits, SessionOptions } from './session-options.js';
 export { RPCSession } from './session.js';
-export type { AttachableSession, BatchOptions, CloseOptions, SessionState, SessionStats } from './session-types.js';
+export type {
+  AttachableSession,
+  BatchOptions,
+  CloseOptions,
+  SessionKind,
+  SessionState,
+  SessionStats,
+} from './session-types.js';
 export { ServerSession } from './server-session.js';
 export { ClientSession, connect } from './client-session.js';
 export type { ClientSessionOptions } from './client-session.js';

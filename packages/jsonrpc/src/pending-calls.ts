@@ -38,6 +38,16 @@ export class PendingCalls {
     return this.#calls.size;
   }
 
+  /** True when call `id` is waiting for its reply. */
+  has(id: RequestId): boolean {
+    return this.#calls.has(id);
+  }
+
+  /** The ids of the calls waiting, oldest first. */
+  ids(): RequestId[] {
+    return [...this.#calls.keys()];
+  }
+
   /** Register call `id`; the promise settles with its outcome. */
   add(id: RequestId, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(toAbortError(signal.reason));
@@ -69,6 +79,11 @@ export class PendingCalls {
     if (!call) return false;
     call.reject(error);
     return true;
+  }
+
+  /** Give up every waiting call: reject it with `error` and tell the peer (as on timeout). */
+  cancelAll(error: Error): void {
+    for (const id of [...this.#calls.keys()]) if (this.reject(id, error)) this.#onGiveUp(id);
   }
 
   /** Reject every waiting call with `error`. */

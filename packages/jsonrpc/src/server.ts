@@ -25,6 +25,11 @@ export interface WebSocketServeOptions {
   protocols?: string[];
   /** Share this HTTP server instead of binding `host`/`port`. */
   server?: HttpServer;
+  /**
+   * Serve `wss://` with these TLS options (certificate and key) when no `server` is given.
+   * Default: the server's `tls` option; `false` serves plain `ws://` even when it is set.
+   */
+  tls?: TlsOptions | false;
 }
 
 /** Options of a `Server`: where to listen, how to frame, and the defaults for its sessions. */
@@ -39,7 +44,7 @@ export interface ServerOptions extends Omit<SessionOptions, 'handlers'> {
   maxMessageSize?: number;
   /** What to do with a larger message: close the connection with 1009 (default) or skip it. */
   oversize?: 'close' | 'skip';
-  /** Serve TLS with these options (certificate and key). */
+  /** Serve TLS (`tls://`, or `wss://` with `websocket`) with these options (certificate and key). */
   tls?: TlsOptions;
   /** Serve WebSocket instead of TCP from `listen()` (`true`, or WebSocket options). */
   websocket?: boolean | WebSocketServeOptions;
@@ -102,13 +107,14 @@ export class Server {
    * port) of the server's host; resolves the bound address.
    */
   async listenWs(options: WebSocketServeOptions & { host?: string; port?: number } = {}): Promise<ServerAddress> {
+    const tls = options.tls ?? this.#options.tls;
     const listener = await listenWebSocket({
       host: options.host ?? this.#options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       maxPayload: this.#options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
       ...(options.path !== undefined ? { path: options.path } : {}),
       ...(options.protocols ? { protocols: options.protocols } : {}),
-      ...(options.server ? { server: options.server } : {}),
+      ...(options.server ? { server: options.server } : tls ? { tls } : {}),
     });
     return this.#serve(listener, false);
   }

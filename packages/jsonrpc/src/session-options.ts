@@ -36,7 +36,7 @@ export interface SessionOptions<Local extends MethodMap<Local> = UntypedMethods>
   cancelMethod?: string | null;
   /**
    * Called with errors from user code: what a handler threw that was not an `RPCError`
-   * (answered with -32603), with its request; or what `connectionLost` threw, without one.
+   * (answered with -32603), with its request; or what `connectionLost` or `extraCost` threw, without one.
    */
   onError?: (error: unknown, request: RPCRequest | undefined) => void;
 }

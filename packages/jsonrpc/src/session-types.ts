@@ -26,7 +26,16 @@ export interface SessionStats {
   sendSize: number;
   /** Errors the peer caused (bad messages, failed requests). */
   errors: number;
+  /** When the session was created (`Date.now()` milliseconds). */
+  startTime: number;
+  /** When a message was last sent (`startTime` until one is). */
+  lastSend: number;
+  /** When a message was last received (`startTime` until one is). */
+  lastRecv: number;
 }
+
+/** Which side opened the connection: `client` sessions dialled, `server` sessions were accepted. */
+export type SessionKind = 'client' | 'server';
 
 /** What a `Server` needs from the sessions its factory makes. */
 export interface AttachableSession extends AsyncDisposable {

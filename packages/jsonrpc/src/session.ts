@@ -1,24 +1,33 @@
-import { CLOSE_NORMAL, type CloseInfo, ConnectionError, TimeoutError, type Transport, type TransportMessage } from '@rt/transport';
+import {
+  AbortError,
+  CLOSE_NORMAL,
+  type CloseInfo,
+  ConnectionError,
+  TimeoutError,
+  type Transport,
+  type TransportMessage,
+} from '@rt/transport';
 import { BatchBuilder } from './batch.js';
 import { CostMeter } from './cost.js';
-import { type CallReply, IncomingCalls } from './incoming-calls.js';
+import { IncomingCalls } from './incoming-calls.js';
 import type { RPCRequest } from './incoming-request.js';
-import {
-  type DecodedMessage,
-  isJsonObject,
-  isRequestId,
-  MessageKind,
-  type NotificationMessage,
-  type Params,
-  type RequestId,
-} from './messages.js';
+import { MessageRouter } from './message-router.js';
+import type { Params, RequestId } from './messages.js';
 import type { Handlers, MethodMap, ParamsOf, ResultOf, UntypedMethods } from './method-map.js';
-import { type CallOptions, PendingCalls } from './pending-calls.js';
+import { OutgoingCalls } from './outgoing-calls.js';
+import type { CallOptions } from './pending-calls.js';
 import { parseErrorMessage, type Protocol } from './protocol.js';
 import { readIncoming } from './read-incoming.js';
-import { BatchError, RPCError } from './rpc-error.js';
+import { RPCError } from './rpc-error.js';
 import { type ResolvedSessionOptions, resolveSessionOptions, type SessionOptions } from './session-options.js';
-import type { AttachableSession, BatchOptions, CloseOptions, SessionState, SessionStats } from './session-types.js';
+import type {
+  AttachableSession,
+  BatchOptions,
+  CloseOptions,
+  SessionKind,
+  SessionState,
+  SessionStats,
+} from './session-types.js';
 
 
 /**
@@ -36,7 +45,7 @@ export abstract class RPCSession<
   /** Resolves once the connection has ended and every pending request has settled. */
   readonly closed: Promise<CloseInfo>;
   /** Traffic counters. */
-  readonly stats: SessionStats = { recvCount: 0, recvSize: 0, sendCount: 0, sendSize: 0, errors: 0 };
+  readonly stats: SessionStats;
 
   readonly #ownOptions: SessionOptions<Local>;
   readonly #handlers: Handlers<Local> | undefined;
@@ -46,24 +55,31 @@ export abstract class RPCSession<
   #state: SessionState = 'idle';
   #closeInfo: CloseInfo | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
-  #nextId = 0;
-  #pending: PendingCalls;
+  readonly #outgoing: OutgoingCalls;
   #incoming!: IncomingCalls;
+  #router!: MessageRouter;
   #cost!: CostMeter;
   #drainWait: Promise<void> | undefined;
 
   constructor(options: SessionOptions<Local> = {}) {
+    const now = Date.now();
+    this.stats = { recvCount: 0, recvSize: 0, sendCount: 0, sendSize: 0, errors: 0, startTime: now, lastSend: now, lastRecv: now };
     this.#ownOptions = options;
     this.#handlers = options.handlers;
     this.closed = new Promise<CloseInfo>((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#pending = new PendingCalls((id) => this.#sendCancel(id));
+    this.#outgoing = new OutgoingCalls((id) => this.#sendCancel(id));
     this.#configure({});
   }
 
   /** True for sessions the local side accepted (servers throttle their peers by default). */
   protected abstract get isServer(): boolean;
+
+  /** `client` for sessions that dialled, `server` for sessions a server accepted (aiorpcx's `session_kind`). */
+  get kind(): SessionKind {
+    return this.isServer ? 'server' : 'client';
+  }
 
   /** The protocol in use (after auto-detection, the detected one). */
   get protocol(): Protocol {
@@ -92,7 +108,7 @@ export abstract class RPCSession<
 
   /** Outgoing requests waiting for their reply. */
   get pendingRequestCount(): number {
-    return this.#pending.size;
+    return this.#outgoing.size;
   }
 
   /** Lifecycle: `idle` until attached, `open`, `closing` once `close()` or `abort()` was called, `closed`. */
@@ -130,9 +146,13 @@ export abstract class RPCSession<
   ): Promise<ResultOf<Remote[M]>> {
     try {
       const transport = this.#openTransport();
-      const id = this.#nextId++;
-      const text = this.#protocol.encodeRequest(id, method, params as Params | undefined);
-      const reply = this.#pending.add(id, options.timeoutMs ?? this.#options.requestTimeoutMs, options.signal);
+      const { text, reply } = this.#outgoing.request(
+        this.#protocol,
+        method,
+        params as Params | undefined,
+        this.#options.requestTimeoutMs,
+        options,
+      );
       this.#write(transport, text);
       return reply as Promise<ResultOf<Remote[M]>>;
     } catch (error) {
@@ -143,14 +163,16 @@ export abstract class RPCSession<
   /** Send a notification (no reply). Throws `ConnectionError` when not connected. */
   sendNotification<M extends keyof Remote & string>(method: M, params?: ParamsOf<Remote[M]>): void {
     const transport = this.#openTransport();
-    this.#write(transport, this.#protocol.encodeNotification(method, params as Params | undefined));
+    this.#write(transport, this.#outgoing.notification(this.#protocol, method, params as Params | undefined));
   }
 
   /**
    * Send several calls as one batch. `build` adds them; the promise resolves one entry per
    * request, in request order: its result, or the `RPCError` it got (or rejects with a
    * `BatchError` when `raiseErrors` is set and any failed). A batch of notifications only
-   * resolves `[]` once sent.
+   * resolves `[]` once sent. When the peer refuses the whole batch with one error whose
+   * id is null (as JSON-RPC 2.0 prescribes for a batch it cannot read), the promise
+   * rejects with that `RPCError`, whatever `raiseErrors` says.
    */
   async sendBatch(build: (batch: BatchBuilder<Remote>) => void, options: BatchOptions = {}): Promise<unknown[]> {
     const batch = new BatchBuilder<Remote>();
@@ -159,28 +181,9 @@ export abstract class RPCSession<
     const protocol = this.#protocol;
     if (!protocol.allowBatches) throw RPCError.invalidRequest(`${protocol.name} does not allow batches`);
     const transport = this.#openTransport();
-    const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
-    const parts: string[] = [];
-    const replies: Promise<unknown>[] = [];
-    for (const call of batch.calls) {
-      if (call.notification) {
-        parts.push(protocol.encodeNotification(call.method, call.params));
-        continue;
-      }
-      const id = this.#nextId++;
-      parts.push(protocol.encodeRequest(id, call.method, call.params));
-      replies.push(this.#pending.add(id, timeoutMs, options.signal));
-    }
-    this.#write(transport, protocol.encodeBatch(parts));
-    const settled = await Promise.allSettled(replies);
-    const results: unknown[] = [];
-    for (const outcome of settled) {
-      if (outcome.status === 'fulfilled') results.push(outcome.value);
-      else if (outcome.reason instanceof RPCError) results.push(outcome.reason);
-      else throw outcome.reason;
-    }
-    if (options.raiseErrors && results.some((result) => result instanceof RPCError)) throw new BatchError(results);
-    return results;
+    const outgoing = this.#outgoing.batch(protocol, batch.calls, this.#options.requestTimeoutMs, options);
+    this.#write(transport, outgoing.text);
+    return outgoing.results(options.raiseErrors ?? false);
   }
 
   /**
@@ -220,6 +223,23 @@ export abstract class RPCSession<
   }
 
   /**
+   * Apply the cost decay and `extraCost()` now and adjust the throttle (aiorpcx's
+   * `recalc_concurrency`). Sessions do this whenever the cost drifts by 100; call it on a
+   * timer to let an idle peer's cost decay, or after `extraCost()` changed.
+   */
+  recalcConcurrency(): void {
+    this.#cost.recalculate();
+  }
+
+  /**
+   * Give up every request still waiting for its reply: each rejects with `AbortError`
+   * (and the peer is told, when a cancel method is set). The connection stays open.
+   */
+  cancelPendingRequests(reason = 'the pending requests were cancelled'): void {
+    this.#outgoing.cancelAll(new AbortError(reason));
+  }
+
+  /**
    * Answer one request or notification. The default looks the method up in `handlers`;
    * override it to dispatch yourself. Throw an `RPCError` to answer with that error.
    */
@@ -251,10 +271,9 @@ export abstract class RPCSession<
     const options = resolveSessionOptions(this.#ownOptions as SessionOptions, inherited, this.isServer);
     this.#options = options;
     this.#protocol = options.protocol;
-    this.#cost = new CostMeter(options.cost, (fraction) => this.#incoming.retarget(fraction));
+    this.#cost = new CostMeter(options.cost, (fraction) => this.#incoming.retarget(fraction), () => this.#extraCost());
     this.#incoming = new IncomingCalls(options, this.#cost, {
       handle: (request) => this.handleRequest(request),
-      extraCost: () => this.extraCost(),
       excessiveCost: () => this.excessiveCost(),
       replyAndClose: (reply) => {
         if (reply !== undefined) this.#reply(reply);
@@ -263,6 +282,21 @@ export abstract class RPCSession<
       chargeError: (cost) => this.#chargeError(cost),
       reportError: (error, request) => this.#report(error, request),
     });
+    this.#router = new MessageRouter(this.#incoming, this.#outgoing, options.cancelMethod, {
+      reply: (text) => this.#reply(text),
+      chargeError: () => this.#chargeError(),
+      unmatched: (id, error) => this.unmatchedResponse(id, error),
+    });
+  }
+
+  /** `extraCost()`, or 0 when it throws (the error goes to `onError`). */
+  #extraCost(): number {
+    try {
+      return this.extraCost();
+    } catch (error) {
+      this.#report(error, undefined);
+      return 0;
+    }
   }
 
   /** Hand an error from user code to `onError`; an error thrown by `onError` itself is dropped. */
@@ -285,8 +319,10 @@ export abstract class RPCSession<
   }
 
   #write(transport: Transport, text: string): void {
-    this.stats.sendCount += 1;
-    this.stats.sendSize += text.length;
+    const stats = this.stats;
+    stats.sendCount += 1;
+    stats.sendSize += text.length;
+    stats.lastSend = Date.now();
     this.#cost.bump(text.length * this.#options.cost.byteCost);
     if (!transport.write(text) && !this.#drainWait) {
       this.#drainWait = transport.drained({ timeoutMs: this.#options.maxSendDelayMs }).then(
@@ -301,10 +337,6 @@ export abstract class RPCSession<
     }
   }
 
-  readonly #replyIfAny = (reply: string | undefined): void => {
-    if (reply !== undefined) this.#reply(reply);
-  };
-
   /** Send a reply unless the connection is gone (the peer can no longer receive it). */
   #reply(text: string): void {
     const transport = this.#transport;
@@ -315,7 +347,7 @@ export abstract class RPCSession<
     const method = this.#options.cancelMethod;
     const transport = this.#transport;
     if (method === null || !transport || transport.state !== 'open' || this.#state !== 'open') return;
-    this.#write(transport, this.#protocol.encodeNotification(method, { id }));
+    this.#write(transport, this.#outgoing.notification(this.#protocol, method, { id }));
   }
 
   async #readLoop(transport: Transport): Promise<void> {
@@ -332,8 +364,10 @@ export abstract class RPCSession<
 
   #receive(message: TransportMessage): void {
     const size = typeof message === 'string' ? message.length : message.byteLength;
-    this.stats.recvCount += 1;
-    this.stats.recvSize += size;
+    const stats = this.stats;
+    stats.recvCount += 1;
+    stats.recvSize += size;
+    stats.lastRecv = Date.now();
     this.#cost.bump(size * this.#options.cost.byteCost);
     const incoming = readIncoming(message, this.#protocol, this.#options.maxBatchLength);
     if (!incoming) {
@@ -342,8 +376,8 @@ export abstract class RPCSession<
     }
     const { protocol, decoded } = incoming;
     this.#protocol = protocol;
-    if (decoded.batch) this.#receiveBatch(protocol, decoded.messages);
-    else this.#dispatch(protocol, decoded.message);
+    if (decoded.batch) this.#router.dispatchBatch(protocol, decoded.messages);
+    else this.#router.dispatch(protocol, decoded.message);
   }
 
   #rejectParse(): void {
@@ -357,64 +391,6 @@ export abstract class RPCSession<
     this.#cost.bump(cost);
   }
 
-  #dispatch(protocol: Protocol, message: DecodedMessage): void {
-    switch (message.kind) {
-      case MessageKind.Request: {
-        const reply = this.#incoming.run(protocol, message);
-        if (typeof reply === 'string') this.#reply(reply);
-        else if (reply) void reply.then(this.#replyIfAny);
-        return;
-      }
-      case MessageKind.Notification:
-        if (message.method === this.#options.cancelMethod) this.#cancelIncoming(message);
-        else void this.#incoming.run(protocol, message);
-        return;
-      case MessageKind.Result:
-        if (!this.#pending.resolve(message.id, message.result)) this.#unmatched(message.id, undefined);
-        return;
-      case MessageKind.Error:
-        if (!this.#pending.reject(message.id, message.error)) this.#unmatched(message.id, message.error);
-        return;
-      case MessageKind.BadResponse:
-        this.#chargeError();
-        if (!this.#pending.reject(message.id, message.error)) this.unmatchedResponse(message.id, message.error);
-        return;
-      case MessageKind.Invalid:
-        this.#chargeError();
-        this.#reply(protocol.encodeError(message.id, message.error));
-        return;
-    }
-  }
-
-  #unmatched(id: RequestId, error: RPCError | undefined): void {
-    this.#chargeError();
-    this.unmatchedResponse(id, error);
-  }
-
-  #receiveBatch(protocol: Protocol, messages: readonly DecodedMessage[]): void {
-    const replies: CallReply[] = [];
-    for (const message of messages) {
-      if (message.kind === MessageKind.Request) replies.push(this.#incoming.run(protocol, message));
-      else if (message.kind === MessageKind.Invalid) {
-        this.#chargeError();
-        replies.push(protocol.encodeError(message.id, message.error));
-      } else this.#dispatch(protocol, message);
-    }
-    if (replies.length === 0) return;
-    const sendParts = (parts: readonly (string | undefined)[]): void => {
-      const texts = parts.filter((part): part is string => part !== undefined);
-      if (texts.length > 0) this.#reply(protocol.encodeBatch(texts));
-    };
-    if (replies.every((reply) => typeof reply !== 'object')) sendParts(replies as (string | undefined)[]);
-    else void Promise.all(replies).then(sendParts);
-  }
-
-  #cancelIncoming(message: NotificationMessage): void {
-    const params = message.params;
-    const id = isJsonObject(params) ? params['id'] : undefined;
-    if (isRequestId(id)) this.#incoming.cancel(id);
-  }
-
   #connectionEnded(info: CloseInfo): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
@@ -424,7 +400,7 @@ export abstract class RPCSession<
       closeReason: info.reason,
       ...(info.error ? { cause: info.error } : {}),
     });
-    this.#pending.rejectAll(error);
+    this.#outgoing.rejectAll(error);
     this.#incoming.abortAll(error);
     try {
       this.connectionLost(info);

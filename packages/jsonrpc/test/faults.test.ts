@@ -4,6 +4,7 @@ import { FaultProxy } from '@rt/test-harness';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ClientSession, connect } from '../src/client-session.js';
 import type { RPCRequest } from '../src/incoming-request.js';
+import { RPCError } from '../src/rpc-error.js';
 import { ServerSession } from '../src/server-session.js';
 import { startServer, testHandlers, track } from './helpers.js';
 
@@ -97,14 +98,29 @@ describe('faults', () => {
     expect(await reply).toBeInstanceOf(ConnectionError);
   });
 
-  it('times out a request whose bytes were corrupted, and the connection stays usable', async () => {
+  it("rejects a request whose bytes were corrupted with the server's id-null -32700, and the connection stays usable", async () => {
     const { proxy } = await proxiedServer();
     const client = track(await connect(proxy.url('tcp')));
     expect(await client.sendRequest('echo', [0])).toBe(0);
     proxy.corruptNext(5, 'upstream');
-    const lost = await client.sendRequest('echo', [1], { timeoutMs: 300 }).catch((error: unknown) => error);
-    expect(lost).toBeInstanceOf(TimeoutError);
+    // The server cannot read it and answers -32700 with id null; it was the only request waiting.
+    const lost = await client.sendRequest('echo', [1], { timeoutMs: 5000 }).catch((error: unknown) => error);
+    expect(lost).toBeInstanceOf(RPCError);
+    expect(lost).toMatchObject({ code: -32700 });
     expect(await client.sendRequest('echo', [2])).toBe(2);
+  });
+
+  it('times out corrupted requests when an id-null error cannot tell which one it answers', async () => {
+    const { proxy } = await proxiedServer();
+    const client = track(await connect(proxy.url('tcp')));
+    expect(await client.sendRequest('echo', [0])).toBe(0);
+    proxy.corruptNext(5, 'upstream');
+    const first = client.sendRequest('echo', [1], { timeoutMs: 300 }).catch((error: unknown) => error);
+    const second = client.sendRequest('echo', [2], { timeoutMs: 300 }).catch((error: unknown) => error);
+    const outcomes = await Promise.all([first, second]);
+    expect(outcomes[0]).toBeInstanceOf(TimeoutError);
+    expect(outcomes[1]).toBe(2);
+    expect(await client.sendRequest('echo', [3])).toBe(3);
   });
 
   it('fails to connect with ConnectionError when the server refuses', async () => {

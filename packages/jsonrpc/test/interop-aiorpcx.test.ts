@@ -3,6 +3,7 @@ import { allOf, hasPython3Module, peerAvailable, startPythonPeer, type PeerProce
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ClientSession, connect } from '../src/client-session.js';
 import { JSONRPCAutoDetect } from '../src/protocol-auto.js';
+import { JSONRPCLoose } from '../src/protocol-loose.js';
 import { JSONRPCv1 } from '../src/protocol-v1.js';
 import { RPCError } from '../src/rpc-error.js';
 import { ServerSession } from '../src/server-session.js';
@@ -106,6 +107,22 @@ describe.skipIf(!available)('interop with aiorpcx', () => {
     client.sendNotification('note', ['v1']);
     expect(await client.sendRequest('notes', [])).toEqual(['v1']);
     expect(await client.sendRequest('call_back', [6])).toBe(12);
+  });
+
+  it('a batch an aiorpcx JSON-RPC 1.0 server refuses with one id-null error rejects at once', async () => {
+    const peer = await startPeer('aiorpcx_server.py', ['tcp-v1'], /READY (\d+)/);
+    // A short timeout: were the refusal not attributed, the batch would reject with TimeoutError.
+    const client = track(new ClientSession('127.0.0.1', peer.port as number, { protocol: JSONRPCLoose, requestTimeoutMs: 3000 }));
+    await client.createConnection();
+    for (const raiseErrors of [false, true]) {
+      const refused = await client
+        .sendBatch((batch) => batch.addRequest('add', [1, 2]).addRequest('echo', ['x']), { raiseErrors })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(RPCError);
+      expect(refused).toMatchObject({ code: -32600 });
+    }
+    expect(client.pendingRequestCount).toBe(0);
+    expect(await client.sendRequest('add', [1, 2])).toBe(3);
   });
 
   it('our ClientSession talks to an aiorpcx server over newline TCP', async () => {

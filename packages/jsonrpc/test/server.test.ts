@@ -11,6 +11,19 @@ import { startServer, testHandlers, track } from './helpers.js';
 
 const echoSession = () => new ServerSession({ handlers: testHandlers });
 
+/** A throwaway self-signed certificate for localhost and 127.0.0.1, made with the openssl CLI. */
+function selfSignedCert(): { cert: Buffer; key: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'rt-jsonrpc-tls-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+    { stdio: 'ignore' },
+  );
+  return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+}
+
 describe('Server', () => {
   it('serves newline-framed TCP on port 0 to ClientSession(host, port)', async () => {
     const { address } = await startServer(echoSession, { port: 0 });
@@ -77,19 +90,50 @@ describe('Server', () => {
   });
 
   it('serves TLS and connects by tls:// URL', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rt-jsonrpc-tls-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const { address } = await startServer(echoSession, { tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
+    const { cert, key } = selfSignedCert();
+    const { address } = await startServer(echoSession, { tls: { cert, key } });
     expect(address.url).toMatch(/^tls:\/\//);
     const client = track(await connect(address.url, { tls: { ca: cert } }));
     expect(await client.sendRequest('add', [3, 4])).toBe(7);
+  });
+
+  it('serves wss:// and connects to it, trusting the certificate given in tls', async () => {
+    const { cert, key } = selfSignedCert();
+    const { address } = await startServer(echoSession, { tls: { cert, key }, websocket: { path: '/rpc' } });
+    expect(address.url).toBe(`wss://127.0.0.1:${address.port}/rpc`);
+    const client = track(await connect(address.url, { tls: { ca: cert } }));
+    expect(await client.sendRequest('greet', { name: 'wss' })).toBe('hello wss');
+    expect(await client.sendBatch((batch) => batch.addRequest('add', [1, 2]).addRequest('echo', ['ü']))).toEqual([3, 'ü']);
+    const byHostName = track(new ClientSession(`wss://localhost:${address.port}/rpc`, { tls: { ca: cert } }));
+    await byHostName.createConnection();
+    expect(await byHostName.sendRequest('echo', [[1, { x: null }]])).toEqual([1, { x: null }]);
+    // Without trusting the self-signed certificate the handshake fails.
+    await expect(connect(address.url)).rejects.toBeInstanceOf(ConnectionError);
+  });
+
+  it('keeps the WebSocket message limit over wss://', async () => {
+    const { cert, key } = selfSignedCert();
+    const { address } = await startServer(echoSession, { tls: { cert, key }, websocket: true, maxMessageSize: 1000 });
+    const client = track(await connect(address.url, { tls: { ca: cert }, maxMessageSize: 1000 }));
+    await expect(client.sendRequest('echo', ['x'.repeat(5000)])).rejects.toBeInstanceOf(ConnectionError);
+    expect((await client.closed).code).toBe(1009);
+  });
+
+  it('listenWs() inherits the server TLS options unless tls is false', async () => {
+    const { cert, key } = selfSignedCert();
+    const { server, address } = await startServer(echoSession, { tls: { cert, key } });
+    expect(address.url).toMatch(/^tls:\/\//);
+    const secure = await server.listenWs();
+    const plain = await server.listenWs({ tls: false, path: '/plain' });
+    expect(secure.url).toMatch(/^wss:\/\//);
+    expect(plain.url).toMatch(/^ws:\/\/.*\/plain$/);
+    const clients = [
+      track(await connect(address.url, { tls: { ca: cert } })),
+      track(await connect(secure.url, { tls: { ca: cert } })),
+      track(await connect(plain.url)),
+    ];
+    expect(await Promise.all(clients.map((client, index) => client.sendRequest('add', [index, 10])))).toEqual([10, 11, 12]);
+    expect(server.sessions.size).toBe(3);
   });
 
   it('uses the framer it is given (length prefix, Content-Length)', async () => {

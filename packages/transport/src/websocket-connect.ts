@@ -11,15 +11,15 @@ import {
 /** TLS settings for a Node `wss://` client; a structural subset of Node's `tls.ConnectionOptions`. */
 export interface WebSocketTlsOptions {
   /** Certificate authorities to trust, in PEM. */
-  ca?: string | Uint8Array | (string | Uint8Array)[];
+  ca?: string | Uint8Array | (string | Uint8Array)[] | undefined;
   /** Client certificate chain, in PEM. */
-  cert?: string | Uint8Array | (string | Uint8Array)[];
+  cert?: string | Uint8Array | (string | Uint8Array)[] | undefined;
   /** Client private key, in PEM. */
-  key?: string | Uint8Array | (string | Uint8Array)[];
+  key?: string | Uint8Array | (string | Uint8Array)[] | undefined;
   /** Verify the server certificate (default `true`). */
-  rejectUnauthorized?: boolean;
+  rejectUnauthorized?: boolean | undefined;
   /** Server name for SNI and certificate checks. */
-  servername?: string;
+  servername?: string | undefined;
 }
 
 /** Options for `connectWebSocket`. */
