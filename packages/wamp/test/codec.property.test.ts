@@ -16,11 +16,13 @@ const leaf = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
   fc.uint8Array({ maxLength: 40 }),
 );
+/** Keys other than `__proto__`, which the binary decoders rename on purpose (tested below). */
+const key = fc.string().filter((k) => k !== '__proto__');
 const value = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('value'), { maxKeys: 4 })),
+  value: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(key, tie('value'), { maxKeys: 4 })),
 })).value;
 const args = fc.option(fc.array(value, { maxLength: 5 }), { nil: undefined });
-const kwargs = fc.option(fc.dictionary(fc.string(), value, { maxKeys: 4 }), { nil: undefined });
+const kwargs = fc.option(fc.dictionary(key, value, { maxKeys: 4 }), { nil: undefined });
 
 const message: fc.Arbitrary<WampMessage> = fc.oneof(
   fc.record({ type: fc.constant(MessageType.CALL), requestId: id, options: fc.constant({}), procedure: uri, args, kwargs }),
@@ -53,6 +55,16 @@ describe('codec properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it.each(Object.values(serializers))('$name: a __proto__ key never reaches a prototype', (serializer) => {
+    const kwargs = JSON.parse('{"__proto__":{"polluted":true}}') as Record<string, unknown>;
+    const call: WampMessage = { type: MessageType.CALL, requestId: 1, options: {}, procedure: 'com.example.p', args: [], kwargs };
+    const decoded = serializer.deserialize(serializer.serialize(call)) as { kwargs?: object };
+    expect(Object.getPrototypeOf(decoded.kwargs)).toBe(Object.prototype);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    // JSON keeps the key as an own property; msgpackr and cbor-x rename it to `__proto_`.
+    expect(Object.keys(decoded.kwargs ?? {})).toEqual([serializer.name === 'json' ? '__proto__' : '__proto_']);
   });
 
   it('encodeMessage and decodeMessage are inverse on valid lists', () => {

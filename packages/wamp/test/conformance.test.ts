@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../src/binary.js';
@@ -7,7 +7,22 @@ import { decodeMessage } from '../src/message-codec.js';
 import type { WampMessage } from '../src/messages.js';
 import { serializers, type Serializer } from '../src/serializer.js';
 
-const root = new URL('../../../../shared/conformance/wamp/singlemessage/', import.meta.url).pathname;
+/**
+ * The specification's vectors live outside the repository, in the steering checkout's
+ * `shared/conformance` (beside the clone). `RT_CONFORMANCE_DIR` points elsewhere when needed.
+ */
+function conformanceRoot(): string {
+  const candidates = [
+    process.env['RT_CONFORMANCE_DIR'],
+    new URL('../../../../shared/conformance/', import.meta.url).pathname,
+    '/work/shared/conformance/',
+  ].filter((candidate): candidate is string => candidate !== undefined && candidate !== '');
+  const found = candidates.find((candidate) => existsSync(join(candidate, 'wamp', 'singlemessage')));
+  if (!found) throw new Error(`WAMP conformance vectors not found in: ${candidates.join(', ')} (set RT_CONFORMANCE_DIR)`);
+  return join(found, 'wamp', 'singlemessage') + '/';
+}
+
+const root = conformanceRoot();
 
 interface Variant { bytes?: string; bytes_hex: string }
 interface Sample {
