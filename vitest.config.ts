@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through this export condition,
@@ -12,6 +13,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@rt/source'] } },
   test: {
     testTimeout: 30_000,
+    setupFiles: [fileURLToPath(new URL('./tooling/test-runner/fast-check-seed.ts', import.meta.url))],
     hookTimeout: 60_000,
     projects: packageNames.map((name) => ({
       extends: true,
