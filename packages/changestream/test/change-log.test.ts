@@ -68,6 +68,48 @@ describe('ChangeLog', () => {
     expect(log.positionForTime({ t: 75, i: 0 })).toBe(record(7).token);
   });
 
+  it('bounds its memory by retained changes, not by total appends', () => {
+    const log = new ChangeLog({ retainChanges: 100 });
+    for (let sequence = 1; sequence <= 20_000; sequence += 1) log.append([record(sequence)]);
+    expect(log.length).toBe(100);
+    expect(log.start).toBe(19_900);
+    expect(log.at(19_899)).toBeUndefined();
+    expect(log.at(19_900)?.token).toBe(record(19_901).token);
+    expect(log.origin).toBe(record(19_900).token);
+    expect(log.isLost(record(19_899).token)).toBe(true);
+    expect(log.isLost(record(19_900).token)).toBe(false);
+    expect(log.indexAfter(record(19_950).token)).toBe(19_950);
+    expect(log.indexAfter(record(19_950).token, 19_950)).toBe(19_950);
+    expect(log.indexAfter(record(19_950).token, 19_960)).toBe(19_950);
+    expect(log.indexAfter(record(19_900).token, 19_900)).toBe(19_900);
+    expect(log.indexAfter(record(19_899).token, 19_900)).toBe(19_900);
+  });
+
+  it('trims by estimated bytes, always keeping the newest change', () => {
+    const big = (sequence: number): ChangeRecord => ({ ...record(sequence), fullDocument: { _id: sequence, payload: 'x'.repeat(1000) } });
+    const log = new ChangeLog({ retainBytes: 5000 });
+    log.append([1, 2, 3, 4, 5, 6, 7, 8].map(big));
+    expect(log.retainedBytes).toBeLessThanOrEqual(5000);
+    expect(log.length).toBeGreaterThanOrEqual(3);
+    expect(log.length).toBeLessThan(8);
+    expect(log.isLost(record(1).token)).toBe(true);
+    const tiny = new ChangeLog({ retainBytes: 10 });
+    tiny.append([big(1), big(2)]);
+    expect(tiny.length).toBe(1);
+    expect(tiny.headToken).toBe(record(2).token);
+  });
+
+  it('trims changes older than retainMs by wall time', () => {
+    const log = new ChangeLog({ retainMs: 60_000 });
+    const now = Math.floor(Date.now() / 1000);
+    log.append([1, 2, 3].map((sequence) => record(sequence, now - 3600 + sequence)));
+    log.append([4, 5].map((sequence) => record(sequence, now)));
+    expect(log.length).toBe(2);
+    expect(log.origin).toBe(record(3).token);
+    expect(log.positionForTime({ t: 0, i: 0 })).toBeUndefined();
+    expect(() => new ChangeLog({ retainChanges: 0 })).toThrow(RangeError);
+  });
+
   it('wakes a waiter when a record arrives, and on timeout', async () => {
     const log = new ChangeLog();
     const controller = new AbortController();

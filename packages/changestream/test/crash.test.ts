@@ -2,14 +2,15 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
+import { EmbeddedStore } from '../src/server.js';
 import { client, openStore, startServer, tempDir } from './helpers.js';
 
 const writer = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 /** Run the writer until it has acknowledged `acks` writes, then SIGKILL it; resolves the last acknowledged id. */
-function writeUntilKilled(directory: string, acks: number): Promise<number> {
-  const child = spawn(process.execPath, ['--conditions=@rt/source', '--import', 'tsx', writer, directory], {
+function writeUntilKilled(directory: string, acks: number, options: Record<string, unknown> = {}): Promise<number> {
+  const child = spawn(process.execPath, ['--conditions=@rt/source', '--import', 'tsx', writer, directory, JSON.stringify(options)], {
     cwd: packageDir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -63,5 +64,28 @@ describe('crash safety', () => {
       if (change.operationType === 'insert') streamed.push(change.documentKey?.['_id'] as number);
     }
     expect(streamed).toEqual(ids);
+  });
+
+  it('keeps every acknowledged write when killed while compacting', async () => {
+    const directory = await tempDir();
+    const options = { retention: { retainChanges: 30 }, compactAfterBytes: 4096, compactEvery: 7 };
+    let last = -1;
+    for (const acks of [150, 120, 90]) {
+      const acknowledged = await writeUntilKilled(directory, acks, options);
+      expect(acknowledged).toBeGreaterThan(last);
+      last = acknowledged;
+      // Every crash leaves a loadable store holding every acknowledged write, with no gap.
+      const store = await EmbeddedStore.open(directory, { retention: { retainChanges: 30 } });
+      const ids = store
+        .db('app')
+        .collection('items')
+        .find()
+        .map((document) => document['_id'] as number)
+        .sort((a, b) => a - b);
+      expect(ids.length).toBeGreaterThanOrEqual(last + 1);
+      expect(ids).toEqual(Array.from({ length: ids.length }, (_, index) => index));
+      expect(store.changeCount).toBeLessThanOrEqual(30);
+      await store.close();
+    }
   });
 });

@@ -9,6 +9,36 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
 
 describe('DurableLog', () => {
+  it('rewrites the file in place, keeping appends queued before and after in order', async () => {
+    const path = join(await tempDir(), 'log');
+    const first = await DurableLog.open(path);
+    await first.log.append([bytes('old-1'), bytes('old-2')]);
+    const before = first.log.append([bytes('queued-before')]);
+    const rewritten = first.log.rewrite(function* () {
+      yield bytes('snapshot');
+    });
+    const after = first.log.append([bytes('queued-after')]);
+    await Promise.all([before, rewritten, after]);
+    await first.log.append([bytes('later')]);
+    expect(first.log.size).toBe((await stat(path)).size);
+    await first.log.close();
+    const second = await DurableLog.open(path);
+    expect(second.payloads.map(text)).toEqual(['snapshot', 'queued-after', 'later']);
+    await second.log.close();
+  });
+
+  it('ignores and removes a half-written compaction file left by a crash', async () => {
+    const path = join(await tempDir(), 'log');
+    const first = await DurableLog.open(path);
+    await first.log.append([bytes('kept')]);
+    await first.log.close();
+    await writeFile(path + '.compact', frameRecord(bytes('never renamed')).subarray(0, 5));
+    const second = await DurableLog.open(path);
+    expect(second.payloads.map(text)).toEqual(['kept']);
+    await expect(stat(path + '.compact')).rejects.toMatchObject({ code: 'ENOENT' });
+    await second.log.close();
+  });
+
   it('reads back what was appended, across reopen', async () => {
     const path = join(await tempDir(), 'log');
     const first = await DurableLog.open(path);

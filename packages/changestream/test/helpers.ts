@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { useTeardown } from '@rt/test-harness';
 import { AsyncQueue, connectWebSocket, type Transport } from '@rt/transport';
 import { ChangeStreamClient, parseWire, stringifyWire, type ChangeStreamClientOptions } from '../src/index.js';
-import { ChangeStreamServer, EmbeddedStore, type ChangeSource, type ChangeStreamServerOptions } from '../src/server.js';
+import { ChangeStreamServer, EmbeddedStore, type ChangeSource, type EmbeddedStoreOptions, type ChangeStreamServerOptions } from '../src/server.js';
 
 /** A fresh temporary directory, removed after the test. */
 export async function tempDir(): Promise<string> {
@@ -14,8 +14,8 @@ export async function tempDir(): Promise<string> {
 }
 
 /** An embedded store in a temporary directory, closed after the test. */
-export async function openStore(directory?: string): Promise<EmbeddedStore> {
-  const store = await EmbeddedStore.open(directory ?? (await tempDir()), { sync: false });
+export async function openStore(directory?: string, options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+  const store = await EmbeddedStore.open(directory ?? (await tempDir()), { sync: false, ...options });
   useTeardown(() => store.close());
   return store;
 }

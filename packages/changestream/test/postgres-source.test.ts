@@ -85,6 +85,26 @@ describe.skipIf(!available)('PostgresSource against a real PostgreSQL 15', () =>
     expect(received).toEqual(Array.from({ length: 50 }, (_, index) => index));
   });
 
+  it('bounds and compacts its durable copy, answering 286 before it after a restart', async () => {
+    const directory = await tempDir();
+    const retainedSource = () =>
+      new PostgresSource({ connectionString: postgres.connectionString, slot: 'slot_retained', publication: 'rt_changes', directory, retention: { retainChanges: 3 }, compactAfterBytes: 1 });
+    const first = new ChangeStreamServer({ source: retainedSource() });
+    const address = await first.listen();
+    const stream = client(`ws://${address.host}:${address.port}`).db('postgres').collection('plain').watch();
+    await stream.ready();
+    for (let id = 200; id < 210; id += 1) await postgres.psql(`INSERT INTO plain VALUES (${id}, 'r');`);
+    const tokens: string[] = [];
+    while (tokens.length < 10) tokens.push((await stream.next())._id._data);
+    await first.close();
+    const { url } = await startServer(retainedSource());
+    const lost = client(url).watch([], { resumeAfter: { _data: tokens[2] as string } });
+    await expect(lost.next()).rejects.toMatchObject({ code: 286 });
+    const kept = client(url).db('postgres').collection('plain').watch([], { resumeAfter: { _data: tokens[7] as string } });
+    expect((await kept.next()).documentKey).toEqual({ _id: 208 });
+    expect((await kept.next()).documentKey).toEqual({ _id: 209 });
+  });
+
   it('re-opens a replication connection that PostgreSQL terminated, losing nothing', async () => {
     const { url } = await startServer(source('slot_reconnect'));
     const stream = client(url).db('postgres').collection('plain').watch();

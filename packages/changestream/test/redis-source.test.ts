@@ -63,6 +63,17 @@ describe.skipIf(!available)('RedisStreamSource against a real Redis', () => {
     await expect(watcher.next()).rejects.toMatchObject({ code: 286 });
   });
 
+  it('bounds the gateway retained log, answering 286 before its start', async () => {
+    const stream = 'changes-retained';
+    const ids: string[] = [];
+    for (let id = 0; id < 10; id += 1) ids.push(await insert(stream, id));
+    const { url } = await startServer(new RedisStreamSource({ url: redis.url, stream }), { retention: { retainChanges: 4 } });
+    const lost = client(url).watch([], { resumeAfter: { _data: redisTokenData(ids[2] as string) } });
+    await expect(lost.next()).rejects.toMatchObject({ code: 286 });
+    const kept = client(url).watch([], { resumeAfter: { _data: redisTokenData(ids[6] as string) } });
+    expect((await kept.next()).documentKey).toEqual({ _id: 7 });
+  });
+
   it('delivers 2,000 changes exactly once while the client is cut and moved between gateways', async () => {
     const stream = 'changes-chaos';
     const gateways = [await startServer(new RedisStreamSource({ url: redis.url, stream })), await startServer(new RedisStreamSource({ url: redis.url, stream }))];

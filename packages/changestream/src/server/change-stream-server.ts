@@ -2,6 +2,7 @@ import { listenWebSocket, type ConnectionInfo, type Listener, type Transport } f
 import type { Document } from '../types.js';
 import { ChangeLog } from './change-log.js';
 import type { DocumentLookup } from './render.js';
+import type { RetentionPolicy } from './retention.js';
 import { Session, type Authorize } from './session.js';
 import type { ChangeRecord, ChangeSource, SourceAttachment } from './source.js';
 
@@ -25,7 +26,12 @@ export interface ChangeStreamServerOptions {
   defaultBatchSize?: number;
   /** Upper bound on a batch size (default 10 000). */
   maxBatchSize?: number;
-  /** Changes kept in memory for resuming (default 1 000 000); resuming before them gets 286. */
+  /**
+   * How much of the source's history the server keeps in memory for resuming (default
+   * `DEFAULT_LOG_RETENTION`: 1 000 000 changes, 256 MiB); older tokens and times get 286.
+   */
+  retention?: RetentionPolicy;
+  /** Shorthand for `retention.retainChanges`. */
   retain?: number;
   /** Largest incoming message in bytes (default 1 MiB). */
   maxPayload?: number;
@@ -46,7 +52,7 @@ export class ChangeStreamServer {
 
   constructor(options: ChangeStreamServerOptions) {
     this.#options = options;
-    this.#log = new ChangeLog(options.retain === undefined ? {} : { retain: options.retain });
+    this.#log = new ChangeLog({ ...options.retention, ...(options.retain === undefined ? {} : { retainChanges: options.retain }) });
   }
 
   /** Open the source (once) and start listening. Resolves the bound address. */
@@ -74,7 +80,7 @@ export class ChangeStreamServer {
   /** Open the source without listening (for `accept`-only use). Idempotent. */
   open(): Promise<void> {
     this.#opening ??= this.#options.source.attach(this.#log).then((attachment) => {
-      this.#log.setOrigin(attachment.origin);
+      this.#log.setOrigin(attachment.origin, attachment.originTime);
       return attachment;
     });
     return this.#opening.then(() => undefined);

@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ClosedError } from '@rt/transport';
 
@@ -7,6 +8,11 @@ import { ClosedError } from '@rt/transport';
  * of the payload, then the payload. Appends are group-committed: every append waiting while a
  * write is in flight goes out in the next single write + `fdatasync`. On open, a torn or
  * corrupt tail (a crash in the middle of a write) is cut off.
+ *
+ * `rewrite` replaces the whole file (compaction) crash-safely: the new content goes to
+ * `<path>.compact`, is fsynced, then renamed over the file (atomic), and the directory is
+ * fsynced. A crash before the rename leaves the old file (the stray `.compact` file is removed
+ * on open); after it, the new one.
  */
 
 const HEADER_SIZE = 8;
@@ -21,6 +27,29 @@ interface PendingAppend {
   readonly bytes: Uint8Array;
   resolve(): void;
   reject(error: unknown): void;
+}
+
+interface PendingRewrite {
+  readonly produce: () => Iterable<Uint8Array>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+type PendingItem = PendingAppend | PendingRewrite;
+
+/** Suffix of the temporary file a rewrite writes before renaming it over the log. */
+export const COMPACT_SUFFIX = '.compact';
+
+/** Frames written per chunk while rewriting. */
+const REWRITE_CHUNK_BYTES = 1 << 20;
+
+async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
 }
 
 /** Frame one payload. */
@@ -53,15 +82,17 @@ export function readRecords(bytes: Uint8Array): { payloads: Uint8Array[]; validL
 
 /** A crash-safe append-only record file. */
 export class DurableLog {
-  readonly #file: FileHandle;
+  readonly #path: string;
+  #file: FileHandle;
   readonly #sync: boolean;
   #size: number;
-  #pending: PendingAppend[] = [];
+  #pending: PendingItem[] = [];
   #flushing = false;
   #closed = false;
   #failure: unknown;
 
-  private constructor(file: FileHandle, size: number, sync: boolean) {
+  private constructor(path: string, file: FileHandle, size: number, sync: boolean) {
+    this.#path = path;
     this.#file = file;
     this.#size = size;
     this.#sync = sync;
@@ -69,6 +100,7 @@ export class DurableLog {
 
   /** Open (or create) the file, cut any torn tail, and return the intact payloads. */
   static async open(path: string, options: DurableLogOptions = {}): Promise<{ log: DurableLog; payloads: Uint8Array[] }> {
+    await rm(path + COMPACT_SUFFIX, { force: true });
     const file = await open(path, 'a+');
     try {
       const bytes = await file.readFile();
@@ -77,7 +109,7 @@ export class DurableLog {
         await file.truncate(validLength);
         await file.sync();
       }
-      return { log: new DurableLog(file, validLength, options.sync ?? true), payloads };
+      return { log: new DurableLog(path, file, validLength, options.sync ?? true), payloads };
     } catch (error) {
       await file.close();
       throw error;
@@ -110,6 +142,20 @@ export class DurableLog {
     });
   }
 
+  /**
+   * Replace the file's content with the payloads `produce` yields, after every append queued
+   * before this call is written; appends queued after it go to the new file. Resolves once
+   * the new file is durable in place. On failure the old file stays in use.
+   */
+  rewrite(produce: () => Iterable<Uint8Array>): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError('the change log is closed'));
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ produce, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
   /** Wait for pending appends, then close the file. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -121,7 +167,14 @@ export class DurableLog {
   async #flush(): Promise<void> {
     this.#flushing = true;
     while (this.#pending.length > 0) {
-      const group = this.#pending.splice(0);
+      const first = this.#pending[0] as PendingItem;
+      if ('produce' in first) {
+        this.#pending.shift();
+        await this.#rewrite(first);
+        continue;
+      }
+      const stop = this.#pending.findIndex((item) => 'produce' in item);
+      const group = this.#pending.splice(0, stop < 0 ? this.#pending.length : stop) as PendingAppend[];
       try {
         const bytes = group.length === 1 ? (group[0] as PendingAppend).bytes : Buffer.concat(group.map((item) => item.bytes));
         await this.#file.write(bytes, 0, bytes.length, null);
@@ -135,5 +188,49 @@ export class DurableLog {
       }
     }
     this.#flushing = false;
+  }
+
+  async #rewrite(item: PendingRewrite): Promise<void> {
+    if (this.#failure !== undefined) {
+      item.reject(this.#failure);
+      return;
+    }
+    const temporary = this.#path + COMPACT_SUFFIX;
+    let file: FileHandle | undefined;
+    let renamed = false;
+    try {
+      file = await open(temporary, 'w');
+      let size = 0;
+      let chunk: Uint8Array[] = [];
+      let chunkBytes = 0;
+      const writeChunk = async (): Promise<void> => {
+        const bytes = Buffer.concat(chunk);
+        await (file as FileHandle).write(bytes, 0, bytes.length, null);
+        size += bytes.length;
+        chunk = [];
+        chunkBytes = 0;
+      };
+      for (const payload of item.produce()) {
+        const frame = frameRecord(payload);
+        chunk.push(frame);
+        chunkBytes += frame.length;
+        if (chunkBytes >= REWRITE_CHUNK_BYTES) await writeChunk();
+      }
+      if (chunk.length > 0) await writeChunk();
+      await file.sync();
+      await rename(temporary, this.#path);
+      renamed = true;
+      const old = this.#file;
+      this.#file = file;
+      this.#size = size;
+      file = undefined;
+      await old.close().catch(() => undefined);
+      await syncDirectory(dirname(this.#path));
+      item.resolve();
+    } catch (error) {
+      await file?.close().catch(() => undefined);
+      if (!renamed) await rm(temporary, { force: true }).catch(() => undefined);
+      item.reject(error);
+    }
   }
 }

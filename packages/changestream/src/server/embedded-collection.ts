@@ -1,11 +1,11 @@
 import { Query, update as applyUpdate } from 'mingo';
-import { ErrorCode } from '../error-codes.js';
+import { codeNameOf, ErrorCode } from '../error-codes.js';
 import type { Document } from '../types.js';
 import { cloneValue, describeUpdate, isPlainObject, valuesEqual } from './documents.js';
 import type { EmbeddedStore, PendingChange } from './embedded-store.js';
 import { idKey } from './embedded-store.js';
 import { newObjectId } from './object-id.js';
-import { WriteError } from './write-error.js';
+import { BulkWriteError, WriteError, type BulkWriteErrorDetail } from './write-error.js';
 
 /** Result of an insert. */
 export interface InsertOneResult {
@@ -18,6 +18,12 @@ export interface InsertManyResult {
   readonly acknowledged: true;
   readonly insertedCount: number;
   readonly insertedIds: Record<number, unknown>;
+}
+
+/** Options of `insertMany`. */
+export interface InsertManyOptions {
+  /** Stop at the first refused document (default true); false inserts every other document. */
+  ordered?: boolean;
 }
 
 /** Result of an update or replace. */
@@ -110,35 +116,49 @@ export class EmbeddedCollection<TSchema extends Document = Document> {
 
   /** Insert one document (an `_id` is generated when missing). Duplicate `_id`: code 11000. */
   async insertOne(document: TSchema): Promise<InsertOneResult> {
-    const result = await this.insertMany([document]);
-    return { acknowledged: true, insertedId: result.insertedIds[0] };
+    const { ids, errors } = await this.#insert([document], true);
+    const refused = errors[0];
+    if (refused) throw new WriteError(refused.code, refused.errmsg);
+    return { acknowledged: true, insertedId: ids[0] };
   }
 
-  /** Insert documents, all or none: one duplicate `_id` refuses the whole batch with code 11000. */
-  async insertMany(documents: readonly TSchema[]): Promise<InsertManyResult> {
+  /**
+   * Insert documents as MongoDB does. Ordered (the default): documents are inserted in turn
+   * until the first refusal (a duplicate `_id`, code 11000); those before it stay inserted.
+   * Unordered: every document that can be inserted is. Either way, a refusal rejects with a
+   * `BulkWriteError` carrying `writeErrors`, `insertedCount` and `insertedIds`. A value that is
+   * not a document refuses the whole batch before anything is written.
+   */
+  async insertMany(documents: readonly TSchema[], options: InsertManyOptions = {}): Promise<InsertManyResult> {
+    const { ids, errors } = await this.#insert(documents, options.ordered ?? true);
+    if (errors.length > 0) throw new BulkWriteError(errors, ids);
+    return { acknowledged: true, insertedCount: Object.keys(ids).length, insertedIds: ids };
+  }
+
+  async #insert(documents: readonly TSchema[], ordered: boolean): Promise<{ ids: Record<number, unknown>; errors: BulkWriteErrorDetail[] }> {
+    for (const document of documents) checkDocument(document);
     const existing = this.#store.collection(this.dbName, this.collectionName);
     const seen = new Set<string>();
-    const prepared = documents.map((document) => {
-      checkDocument(document);
+    const ids: Record<number, unknown> = {};
+    const errors: BulkWriteErrorDetail[] = [];
+    const changes: PendingChange[] = [];
+    for (const [index, document] of documents.entries()) {
       let copy = cloneValue(document) as Document;
       if (copy['_id'] === undefined) copy = { _id: newObjectId(), ...copy };
       const key = idKey(copy['_id']);
       if (seen.has(key) || existing?.has(key)) {
-        throw new WriteError(
-          ErrorCode.DuplicateKey,
-          `E11000 duplicate key error collection: ${this.dbName}.${this.collectionName} index: _id_ dup key: { _id: ${key} }`,
-        );
+        const errmsg = `E11000 duplicate key error collection: ${this.dbName}.${this.collectionName} index: _id_ dup key: { _id: ${key} }`;
+        errors.push({ index, code: ErrorCode.DuplicateKey, codeName: codeNameOf(ErrorCode.DuplicateKey), errmsg });
+        if (ordered) break;
+        continue;
       }
       seen.add(key);
-      return copy;
-    });
-    const changes: PendingChange[] = [];
-    if (!existing && prepared.length > 0) changes.push({ operationType: 'create', ns: this.#ns() });
-    for (const document of prepared) {
-      changes.push({ operationType: 'insert', ns: this.#ns(), documentKey: { _id: document['_id'] }, fullDocument: document });
+      ids[index] = copy['_id'];
+      changes.push({ operationType: 'insert', ns: this.#ns(), documentKey: { _id: copy['_id'] }, fullDocument: copy });
     }
+    if (!existing && changes.length > 0) changes.unshift({ operationType: 'create', ns: this.#ns() });
     if (changes.length > 0) await this.#store.record(changes);
-    return { acknowledged: true, insertedCount: prepared.length, insertedIds: Object.fromEntries(prepared.map((document, index) => [index, document['_id']])) };
+    return { ids, errors };
   }
 
   /** Apply update operators to the first matching document. */

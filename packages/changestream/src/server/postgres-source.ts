@@ -3,9 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
 import { makeTokenData } from '../token.js';
-import type { Document, Namespace } from '../types.js';
+import type { Document, Namespace, Timestamp } from '../types.js';
 import { describeUpdate } from './documents.js';
+import { ChangeLog } from './change-log.js';
 import { DurableLog } from './durable-log.js';
+import { DEFAULT_COMPACT_AFTER_BYTES, DEFAULT_STORE_RETENTION, type RetentionPolicy } from './retention.js';
 import { decodeStored, encodeStored } from './record-codec.js';
 import type { ChangeRecord, ChangeSink, ChangeSource, SourceAttachment } from './source.js';
 
@@ -26,6 +28,22 @@ export interface PostgresSourceOptions {
    * whole history; without it, tokens older than the slot's confirmed position get 286.
    */
   directory?: string;
+  /**
+   * How much history the durable copy keeps (default `DEFAULT_STORE_RETENTION`: 100 000
+   * changes, 64 MiB); older tokens get 286 from a restarted gateway.
+   */
+  retention?: RetentionPolicy;
+  /**
+   * Compact the durable copy once it has grown by this many bytes, and by at least its
+   * compacted size (default `DEFAULT_COMPACT_AFTER_BYTES`, 16 MiB).
+   */
+  compactAfterBytes?: number;
+}
+
+/** First record of a durable copy: where its history starts. */
+interface DurableHeader {
+  readonly origin: string;
+  readonly originTime?: Timestamp;
 }
 
 type Relation = Pgoutput.MessageRelation;
@@ -92,16 +110,43 @@ export class PostgresSource implements ChangeSource {
     const database = options.database ?? ((await admin.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db as string);
     const confirmed = await this.#prepare(admin);
     let origin = originBefore(confirmed);
+    let originTime: Timestamp | undefined;
     let durable: DurableLog | undefined;
+    // The durable copy's retained history, which its compactions keep.
+    const retained = new ChangeLog({ ...DEFAULT_STORE_RETENTION, ...options.retention });
+    const compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
+    let compactedSize = 0;
     if (options.directory !== undefined) {
       await mkdir(options.directory, { recursive: true });
       const opened = await DurableLog.open(join(options.directory, `${options.slot}.log`));
       durable = opened.log;
       const [head, ...rest] = opened.payloads.map(decodeStored);
       if (head === undefined) await durable.append([encodeStored({ origin })]);
-      else origin = (head as { origin: string }).origin;
-      sink.append(rest as ChangeRecord[]);
+      const header = (head as DurableHeader | undefined) ?? { origin };
+      retained.setOrigin(header.origin, header.originTime);
+      retained.append(rest as ChangeRecord[]);
+      origin = retained.origin;
+      originTime = retained.originTime;
+      compactedSize = durable.size;
+      sink.append(retained.records());
     }
+    const compact = (log: DurableLog): void => {
+      const grown = log.size - compactedSize;
+      if (grown < compactAfterBytes || grown < compactedSize) return;
+      const header: DurableHeader = { origin: retained.origin, ...(retained.originTime === undefined ? {} : { originTime: retained.originTime }) };
+      const records = retained.records();
+      compactedSize = Infinity;
+      log
+        .rewrite(function* () {
+          yield encodeStored(header as unknown as Record<string, unknown>);
+          for (const record of records) yield encodeStored(record);
+        })
+        .then(
+          () => (compactedSize = log.size),
+          // The old file stays in use; try again after the next transaction.
+          () => (compactedSize = 0),
+        );
+    };
     const service = new LogicalReplicationService(
       { connectionString: options.connectionString },
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
@@ -122,7 +167,11 @@ export class PostgresSource implements ChangeSource {
           const records = transaction?.records ?? [];
           transaction = undefined;
           if (records.length > 0) {
-            await durable?.append(records.map(encodeStored));
+            if (durable) {
+              await durable.append(records.map(encodeStored));
+              retained.append(records);
+              compact(durable);
+            }
             sink.append(records);
           }
           acknowledged = message.commitEndLsn ?? acknowledged;
@@ -164,6 +213,7 @@ export class PostgresSource implements ChangeSource {
     });
     return {
       origin,
+      ...(originTime === undefined ? {} : { originTime }),
       close: async () => {
         stopped = true;
         await service.destroy();

@@ -37,6 +37,8 @@ export interface SourceAttachment {
    * served; an older one gets `ChangeStreamHistoryLost` (286).
    */
   readonly origin: string;
+  /** Cluster time of the origin's change, when known (serves `startAtOperationTime` at it). */
+  readonly originTime?: Timestamp;
   /** Stop delivering changes to the sink. */
   close(): Promise<void>;
 }
