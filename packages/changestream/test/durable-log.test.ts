@@ -8,6 +8,16 @@ import { tempDir } from './helpers.js';
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
 
+describe('record framing', () => {
+  it('uses a 4-byte length and the standard CRC-32 (ISO-HDLC), so logs already on disk still load', () => {
+    // 0xCBF43926 is the CRC-32/ISO-HDLC check value of "123456789".
+    expect([...frameRecord(bytes('123456789')).subarray(0, 8)]).toEqual([0, 0, 0, 9, 0xcb, 0xf4, 0x39, 0x26]);
+    // A hand-built frame of the single byte 0x00 (CRC-32 0xD202EF8D), then an empty payload (CRC-32 0).
+    const file = Uint8Array.of(0, 0, 0, 1, 0xd2, 0x02, 0xef, 0x8d, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    expect(readRecords(file)).toEqual({ payloads: [Uint8Array.of(0), new Uint8Array()], validLength: file.length });
+  });
+});
+
 describe('DurableLog', () => {
   it('rewrites the file in place, keeping appends queued before and after in order', async () => {
     const path = join(await tempDir(), 'log');

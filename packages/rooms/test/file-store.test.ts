@@ -32,6 +32,15 @@ describe('update log records', () => {
     );
   });
 
+  it('frames a record as length and standard CRC-32 (ISO-HDLC), so logs already on disk still load', () => {
+    const record = encodeRecord(new TextEncoder().encode('123456789'));
+    // 0xCBF43926 is the CRC-32/ISO-HDLC check value of "123456789".
+    expect([...record.subarray(0, 8)]).toEqual([0, 0, 0, 9, 0xcb, 0xf4, 0x39, 0x26]);
+    const file = Buffer.concat([LOG_MAGIC, Uint8Array.of(0, 0, 0, 1, 0xd2, 0x02, 0xef, 0x8d, 0), record]);
+    // A hand-built record of the single byte 0x00 (CRC-32 0xD202EF8D), then the encoded one.
+    expect(readLog(file).records.map((payload) => [...payload])).toEqual([[0], [...new TextEncoder().encode('123456789')]]);
+  });
+
   it('stops at a record whose checksum fails', () => {
     const file = Buffer.concat([LOG_MAGIC, encodeRecord(bytesOf(1)), encodeRecord(bytesOf(2, 2)), encodeRecord(bytesOf(3))]);
     file[LOG_MAGIC.length + 9 + 8]! ^= 0xff;

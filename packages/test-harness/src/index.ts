@@ -27,3 +27,7 @@ export { findMismatch, formatValue, matches, type Matcher } from './matcher.js';
 export { formatTranscript, type TranscriptEntry } from './transcript.js';
 export type { ScriptedConnection, ScriptMessage, ScriptStep, StepContext } from './script-runner.js';
 export { startScriptedServer, type ScriptedServer, type ScriptedServerOptions } from './scripted-server.js';
+export { bundleForBrowser, nodeBuiltinImports, type BrowserBundleOptions, type BrowserEntry } from './browser-bundle.js';
+export { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable, hasChromium, launchChromium, type Browser } from './chromium.js';
+export { servePage, type PageServer } from './page-server.js';
+export { readmeCodeBlocks, runReadmeQuickStart, type ReadmeQuickStartOptions } from './readme.js';

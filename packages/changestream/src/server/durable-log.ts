@@ -52,13 +52,21 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
+/**
+ * Write one frame (length, CRC-32, payload) into `target` at `offset`; `view` covers `target`.
+ * Returns the offset just past the frame.
+ */
+function putFrame(target: Uint8Array, view: DataView, offset: number, payload: Uint8Array): number {
+  view.setUint32(offset, payload.length);
+  view.setUint32(offset + 4, crc32(payload));
+  target.set(payload, offset + HEADER_SIZE);
+  return offset + HEADER_SIZE + payload.length;
+}
+
 /** Frame one payload. */
 export function frameRecord(payload: Uint8Array): Uint8Array {
   const frame = new Uint8Array(HEADER_SIZE + payload.length);
-  const view = new DataView(frame.buffer);
-  view.setUint32(0, payload.length);
-  view.setUint32(4, crc32(payload));
-  frame.set(payload, HEADER_SIZE);
+  putFrame(frame, new DataView(frame.buffer), 0, payload);
   return frame;
 }
 
@@ -130,12 +138,7 @@ export class DurableLog {
     const bytes = new Uint8Array(total);
     const view = new DataView(bytes.buffer);
     let offset = 0;
-    for (const payload of payloads) {
-      view.setUint32(offset, payload.length);
-      view.setUint32(offset + 4, crc32(payload));
-      bytes.set(payload, offset + HEADER_SIZE);
-      offset += HEADER_SIZE + payload.length;
-    }
+    for (const payload of payloads) offset = putFrame(bytes, view, offset, payload);
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ bytes, resolve, reject });
       if (!this.#flushing) void this.#flush();
