@@ -14,8 +14,8 @@ export interface WebSocketTlsOptions {
   ca?: string | Uint8Array | (string | Uint8Array)[] | undefined;
   /** Client certificate chain, in PEM. */
   cert?: string | Uint8Array | (string | Uint8Array)[] | undefined;
-  /** Client private key, in PEM. */
-  key?: string | Uint8Array | (string | Uint8Array)[] | undefined;
+  /** Client private key, in PEM (arrays may also hold Node `KeyObject`s or `{ pem, passphrase }`). */
+  key?: string | Uint8Array | (string | Uint8Array | object)[] | undefined;
   /** Verify the server certificate (default `true`). */
   rejectUnauthorized?: boolean | undefined;
   /** Server name for SNI and certificate checks. */
