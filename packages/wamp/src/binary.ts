@@ -63,3 +63,22 @@ export function mapLeaves(value: unknown, leaf: (value: unknown) => unknown): un
   }
   return leaf(value);
 }
+
+/** True when `value` holds a `Uint8Array` anywhere (a walk without allocations or callbacks). */
+export function containsBinary(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (value instanceof Uint8Array) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i] as unknown;
+      if (typeof item === 'object' && item !== null && containsBinary(item)) return true;
+    }
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (typeof item === 'object' && item !== null && containsBinary(item)) return true;
+  }
+  return false;
+}

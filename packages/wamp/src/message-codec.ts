@@ -1,7 +1,10 @@
 import { checkDict, isDict, isId } from './dict-rules.js';
 import { WampProtocolError } from './errors.js';
 import { MessageType, messageTypeName } from './message-types.js';
-import type { Dict, Payload, WampMessage } from './messages.js';
+import type {
+  CallMessage, Dict, ErrorMessage, EventMessage, EventReceivedMessage, InvocationMessage, Payload, PublishMessage, ResultMessage, WampMessage,
+  YieldMessage,
+} from './messages.js';
 
 /** Message types that ERROR may answer. */
 const ERROR_REQUEST_TYPES = new Set<number>([
@@ -44,18 +47,18 @@ class Reader {
     return value;
   }
 
-  /** Reads args/kwargs (or a transparent payload when `enc_algo` is set) from `index` on. */
-  payload(index: number, dict: Dict): Payload {
+  /** Reads args/kwargs (or a transparent payload when `enc_algo` is set) from `index` on into `out`; returns `out`. */
+  payload<T extends Payload>(index: number, dict: Dict, out: T): T {
     const first = this.raw[index];
     if (dict['enc_algo'] !== undefined) {
       if (this.raw.length > index + 1) throw new WampProtocolError(`${this.name} with a transparent payload has too many elements`);
-      if (first === undefined) return {};
+      if (first === undefined) return out;
       if (typeof first !== 'string' && !(first instanceof Uint8Array)) {
         throw new WampProtocolError(`${this.name} transparent payload must be binary, got ${describe(first)}`);
       }
-      return { payload: first };
+      out.payload = first;
+      return out;
     }
-    const out: Payload = {};
     if (this.raw.length > index) {
       if (!Array.isArray(first)) throw new WampProtocolError(`${this.name}.Arguments must be a list, got ${describe(first)}`);
       out.args = first;
@@ -119,12 +122,12 @@ export function decodeMessage(raw: unknown): WampMessage {
         throw new WampProtocolError(`ERROR.REQUEST.Type ${String(requestType)} is not a request type`);
       }
       const details = r.dict(3, 'Details', type);
-      return { type, requestType, requestId: r.id(2, 'Request'), details, error: r.uri(4, 'Error'), ...r.payload(5, details) };
+      return r.payload<ErrorMessage>(5, details, { type, requestType, requestId: r.id(2, 'Request'), details, error: r.uri(4, 'Error') });
     }
     case MessageType.PUBLISH: {
       r.length(4, 6);
       const options = r.dict(2, 'Options', type);
-      return { type, requestId: r.id(1, 'Request'), options, topic: r.uri(3, 'Topic'), ...r.payload(4, options) };
+      return r.payload<PublishMessage>(4, options, { type, requestId: r.id(1, 'Request'), options, topic: r.uri(3, 'Topic') });
     }
     case MessageType.PUBLISHED:
       r.length(3, 3);
@@ -146,18 +149,17 @@ export function decodeMessage(raw: unknown): WampMessage {
     case MessageType.EVENT: {
       r.length(4, 6);
       const details = r.dict(3, 'Details', type);
-      return {
+      return r.payload<EventMessage>(4, details, {
         type, subscriptionId: r.id(1, 'Subscription'), publicationId: r.id(2, 'Publication'), details,
-        ...r.payload(4, details),
-      };
+      });
     }
     case MessageType.EVENT_RECEIVED:
       r.length(2, 4);
-      return { type, publicationId: r.id(1, 'Publication'), ...r.payload(2, {}) };
+      return r.payload<EventReceivedMessage>(2, {}, { type, publicationId: r.id(1, 'Publication') });
     case MessageType.CALL: {
       r.length(4, 6);
       const options = r.dict(2, 'Options', type);
-      return { type, requestId: r.id(1, 'Request'), options, procedure: r.uri(3, 'Procedure'), ...r.payload(4, options) };
+      return r.payload<CallMessage>(4, options, { type, requestId: r.id(1, 'Request'), options, procedure: r.uri(3, 'Procedure') });
     }
     case MessageType.CANCEL:
       r.length(3, 3);
@@ -165,7 +167,7 @@ export function decodeMessage(raw: unknown): WampMessage {
     case MessageType.RESULT: {
       r.length(3, 5);
       const details = r.dict(2, 'Details', type);
-      return { type, requestId: r.id(1, 'Request'), details, ...r.payload(3, details) };
+      return r.payload<ResultMessage>(3, details, { type, requestId: r.id(1, 'Request'), details });
     }
     case MessageType.REGISTER:
       r.length(4, 4);
@@ -184,10 +186,9 @@ export function decodeMessage(raw: unknown): WampMessage {
     case MessageType.INVOCATION: {
       r.length(4, 6);
       const details = r.dict(3, 'Details', type);
-      return {
+      return r.payload<InvocationMessage>(4, details, {
         type, requestId: r.id(1, 'Request'), registrationId: r.id(2, 'Registration'), details,
-        ...r.payload(4, details),
-      };
+      });
     }
     case MessageType.INTERRUPT:
       r.length(3, 3);
@@ -195,18 +196,36 @@ export function decodeMessage(raw: unknown): WampMessage {
     case MessageType.YIELD: {
       r.length(3, 5);
       const options = r.dict(2, 'Options', type);
-      return { type, requestId: r.id(1, 'Request'), options, ...r.payload(3, options) };
+      return r.payload<YieldMessage>(3, options, { type, requestId: r.id(1, 'Request'), options });
     }
     default:
       throw new WampProtocolError(`unknown WAMP message type ${String(type)}`);
   }
 }
 
-function pushPayload(out: unknown[], message: Payload): unknown[] {
-  if (message.payload !== undefined) out.push(message.payload);
-  else if (message.kwargs !== undefined) out.push(message.args ?? [], message.kwargs);
-  else if (message.args !== undefined) out.push(message.args);
-  return out;
+// Payload-carrying lists are built at their final length (no growing by push): one per head length.
+function list2(m: Payload, a: unknown, b: unknown): unknown[] {
+  if (m.payload !== undefined) return [a, b, m.payload];
+  if (m.kwargs !== undefined) return [a, b, m.args ?? [], m.kwargs];
+  return m.args !== undefined ? [a, b, m.args] : [a, b];
+}
+
+function list3(m: Payload, a: unknown, b: unknown, c: unknown): unknown[] {
+  if (m.payload !== undefined) return [a, b, c, m.payload];
+  if (m.kwargs !== undefined) return [a, b, c, m.args ?? [], m.kwargs];
+  return m.args !== undefined ? [a, b, c, m.args] : [a, b, c];
+}
+
+function list4(m: Payload, a: unknown, b: unknown, c: unknown, d: unknown): unknown[] {
+  if (m.payload !== undefined) return [a, b, c, d, m.payload];
+  if (m.kwargs !== undefined) return [a, b, c, d, m.args ?? [], m.kwargs];
+  return m.args !== undefined ? [a, b, c, d, m.args] : [a, b, c, d];
+}
+
+function list5(m: Payload, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): unknown[] {
+  if (m.payload !== undefined) return [a, b, c, d, e, m.payload];
+  if (m.kwargs !== undefined) return [a, b, c, d, e, m.args ?? [], m.kwargs];
+  return m.args !== undefined ? [a, b, c, d, e, m.args] : [a, b, c, d, e];
 }
 
 /** Turn a typed message into the list that a serializer writes (the inverse of `decodeMessage`). */
@@ -219,9 +238,9 @@ export function encodeMessage(message: WampMessage): unknown[] {
     case MessageType.AUTHENTICATE: return [message.type, message.signature, message.extra];
     case MessageType.GOODBYE: return [message.type, message.details, message.reason];
     case MessageType.ERROR:
-      return pushPayload([message.type, message.requestType, message.requestId, message.details, message.error], message);
+      return list5(message, message.type, message.requestType, message.requestId, message.details, message.error);
     case MessageType.PUBLISH:
-      return pushPayload([message.type, message.requestId, message.options, message.topic], message);
+      return list4(message, message.type, message.requestId, message.options, message.topic);
     case MessageType.PUBLISHED: return [message.type, message.requestId, message.publicationId];
     case MessageType.SUBSCRIBE: return [message.type, message.requestId, message.options, message.topic];
     case MessageType.SUBSCRIBED: return [message.type, message.requestId, message.subscriptionId];
@@ -229,20 +248,20 @@ export function encodeMessage(message: WampMessage): unknown[] {
     case MessageType.UNSUBSCRIBED:
       return message.details === undefined ? [message.type, message.requestId] : [message.type, message.requestId, message.details];
     case MessageType.EVENT:
-      return pushPayload([message.type, message.subscriptionId, message.publicationId, message.details], message);
-    case MessageType.EVENT_RECEIVED: return pushPayload([message.type, message.publicationId], message);
+      return list4(message, message.type, message.subscriptionId, message.publicationId, message.details);
+    case MessageType.EVENT_RECEIVED: return list2(message, message.type, message.publicationId);
     case MessageType.CALL:
-      return pushPayload([message.type, message.requestId, message.options, message.procedure], message);
+      return list4(message, message.type, message.requestId, message.options, message.procedure);
     case MessageType.CANCEL: return [message.type, message.requestId, message.options];
-    case MessageType.RESULT: return pushPayload([message.type, message.requestId, message.details], message);
+    case MessageType.RESULT: return list3(message, message.type, message.requestId, message.details);
     case MessageType.REGISTER: return [message.type, message.requestId, message.options, message.procedure];
     case MessageType.REGISTERED: return [message.type, message.requestId, message.registrationId];
     case MessageType.UNREGISTER: return [message.type, message.requestId, message.registrationId];
     case MessageType.UNREGISTERED:
       return message.details === undefined ? [message.type, message.requestId] : [message.type, message.requestId, message.details];
     case MessageType.INVOCATION:
-      return pushPayload([message.type, message.requestId, message.registrationId, message.details], message);
+      return list4(message, message.type, message.requestId, message.registrationId, message.details);
     case MessageType.INTERRUPT: return [message.type, message.requestId, message.options];
-    case MessageType.YIELD: return pushPayload([message.type, message.requestId, message.options], message);
+    case MessageType.YIELD: return list3(message, message.type, message.requestId, message.options);
   }
 }

@@ -1,6 +1,6 @@
 import { createMsgpackCodec, jsonCodec, messageToText, ProtocolError, type Codec, type TransportMessage } from '@rt/transport';
 import { Decoder } from 'cbor-x/decode';
-import { base64ToBytes, bytesToBase64, mapLeaves } from './binary.js';
+import { base64ToBytes, bytesToBase64, containsBinary, mapLeaves } from './binary.js';
 import { WampProtocolError } from './errors.js';
 import { CborEncoder } from './cbor-encoder.js';
 import { MsgpackEncoder } from './msgpack-encoder.js';
@@ -53,7 +53,7 @@ export const jsonSerializer: Serializer = {
   rawSocketId: 1,
   binary: false,
   encodeRaw(list) {
-    return jsonCodec.encode(mapLeaves(list, binaryToString));
+    return jsonCodec.encode(containsBinary(list) ? mapLeaves(list, binaryToString) : list);
   },
   decodeRaw(data) {
     let text: string;
@@ -62,7 +62,12 @@ export const jsonSerializer: Serializer = {
     } catch {
       throw new WampProtocolError('a JSON frame must be valid UTF-8');
     }
-    const value = wrapDecode(jsonCodec, text);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new WampProtocolError(`malformed JSON: ${(error as Error).message}`);
+    }
     if (!text.includes('\\u0000')) return value;
     try {
       return mapLeaves(value, stringToBinary);

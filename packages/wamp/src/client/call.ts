@@ -6,12 +6,14 @@ import type { CallResult, CancelMode } from './types.js';
  * `receiveProgress`), `cancel()` it.
  */
 export class Call implements PromiseLike<CallResult>, AsyncIterable<CallResult> {
-  readonly #result: Promise<CallResult>;
-  #resolve!: (result: CallResult) => void;
-  #reject!: (error: Error) => void;
+  /** Made on first `then`/`catch`/`finally`: a call nobody awaits costs no promise. */
+  #result: Promise<CallResult> | undefined;
+  #resolve: ((result: CallResult) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
   /** Created on first use: most calls never see progress. */
   #progressQueue: AsyncQueue<CallResult> | undefined;
   #settled = false;
+  #value: CallResult | undefined;
   #error: Error | undefined;
 
   constructor(
@@ -19,13 +21,19 @@ export class Call implements PromiseLike<CallResult>, AsyncIterable<CallResult> 
     readonly requestId: number,
     readonly procedure: string,
     private readonly onCancel: (call: Call, mode: CancelMode) => void,
-  ) {
-    this.#result = new Promise<CallResult>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    // A caller that only iterates must not see an unhandled rejection.
-    this.#result.catch(() => undefined);
+  ) {}
+
+  get #promise(): Promise<CallResult> {
+    if (this.#result === undefined) {
+      if (!this.#settled) {
+        this.#result = new Promise<CallResult>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      } else if (this.#error === undefined) this.#result = Promise.resolve(this.#value as CallResult);
+      else this.#result = Promise.reject(this.#error);
+    }
+    return this.#result;
   }
 
   get #progress(): AsyncQueue<CallResult> {
@@ -50,8 +58,9 @@ export class Call implements PromiseLike<CallResult>, AsyncIterable<CallResult> 
   resolve(result: CallResult): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#value = result;
     this.#progressQueue?.end();
-    this.#resolve(result);
+    this.#resolve?.(result);
   }
 
   /** @internal */
@@ -60,7 +69,7 @@ export class Call implements PromiseLike<CallResult>, AsyncIterable<CallResult> 
     this.#settled = true;
     this.#error = error;
     this.#progressQueue?.end(error);
-    this.#reject(error);
+    this.#reject?.(error);
   }
 
   /** Ask the dealer to cancel the call (the call rejects with `CanceledError`). */
@@ -73,17 +82,17 @@ export class Call implements PromiseLike<CallResult>, AsyncIterable<CallResult> 
     onFulfilled?: ((value: CallResult) => T | PromiseLike<T>) | null,
     onRejected?: ((reason: unknown) => E | PromiseLike<E>) | null,
   ): Promise<T | E> {
-    return this.#result.then(onFulfilled, onRejected);
+    return this.#promise.then(onFulfilled, onRejected);
   }
 
   /** Like `Promise.prototype.catch`. */
   catch<E = never>(onRejected: (reason: unknown) => E | PromiseLike<E>): Promise<CallResult | E> {
-    return this.#result.catch(onRejected);
+    return this.#promise.catch(onRejected);
   }
 
   /** Like `Promise.prototype.finally`. */
   finally(onFinally: () => void): Promise<CallResult> {
-    return this.#result.finally(onFinally);
+    return this.#promise.finally(onFinally);
   }
 
   /** Progressive results, in order; ends when the final result arrives, throws if the call fails. */

@@ -1,7 +1,7 @@
 import { ErrorUri } from '../error-uris.js';
 import { ApplicationError } from '../errors.js';
 import { MessageType } from '../message-types.js';
-import type { Dict, ErrorMessage, InvocationMessage, Payload, WampMessage, YieldMessage } from '../messages.js';
+import type { Dict, ErrorMessage, InvocationMessage, WampMessage, YieldMessage } from '../messages.js';
 import { Result, type Invocation, type ProcedureHandler } from './types.js';
 
 /**
@@ -9,6 +9,8 @@ import { Result, type Invocation, type ProcedureHandler } from './types.js';
  * most invocations finish without anyone looking.
  */
 export class InvocationAbort {
+  /** The client-side timeout timer (details.timeout), cleared when the invocation ends. */
+  timer: ReturnType<typeof setTimeout> | undefined;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
@@ -37,18 +39,18 @@ export class InvocationAbort {
   }
 }
 
-/** Turn a handler's return value into YIELD payload and options. */
-function resultPayload(value: unknown, progress: boolean): Payload & { options: Dict } {
+/** The YIELD answering with a handler's return value (a plain value or a `Result`). */
+function yieldMessage(requestId: number, value: unknown, progress: boolean): YieldMessage {
   const options: Dict = progress ? { progress: true } : {};
   if (value instanceof Result) {
-    const out: Payload & { options: Dict } = { options: { ...value.options, ...options } };
+    const message: YieldMessage = { type: MessageType.YIELD, requestId, options: { ...value.options, ...options } };
     if (Object.keys(value.kwargs).length > 0) {
-      out.args = value.args;
-      out.kwargs = value.kwargs;
-    } else if (value.args.length > 0) out.args = value.args;
-    return out;
+      message.args = value.args;
+      message.kwargs = value.kwargs;
+    } else if (value.args.length > 0) message.args = value.args;
+    return message;
   }
-  return value === undefined ? { options } : { options, args: [value] };
+  return value === undefined ? { type: MessageType.YIELD, requestId, options } : { type: MessageType.YIELD, requestId, options, args: [value] };
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -70,37 +72,89 @@ export function invocationError(requestId: number, error: unknown, state: { abor
   return { ...base, error: ErrorUri.RUNTIME_ERROR, args: [error instanceof Error ? error.message : String(error)] };
 }
 
+/** Where an invocation's YIELDs and ERROR go, and what happens when it is over. */
+export interface InvocationSink {
+  /** Send one message (a no-op once the session is gone). */
+  send(message: WampMessage): void;
+  /** The invocation is over (final YIELD or ERROR sent). */
+  done(requestId: number, controller: InvocationAbort): void;
+}
+
+/** What a handler gets: one object per invocation, its methods on the prototype (no closures). */
+class InvocationContext implements Invocation {
+  readonly args: unknown[];
+  readonly kwargs: Dict;
+  readonly details: Dict;
+  readonly procedure: string;
+  readonly receiveProgress: boolean;
+  readonly #controller: InvocationAbort;
+  readonly #sink: InvocationSink;
+  readonly #requestId: number;
+
+  constructor(message: InvocationMessage, procedure: string, controller: InvocationAbort, sink: InvocationSink) {
+    this.args = message.args ?? [];
+    this.kwargs = message.kwargs ?? {};
+    this.details = message.details;
+    this.procedure = procedure;
+    this.receiveProgress = message.details['receive_progress'] === true;
+    this.#controller = controller;
+    this.#sink = sink;
+    this.#requestId = message.requestId;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  progress(args: unknown[] = [], kwargs: Dict = {}): void {
+    if (this.receiveProgress && !this.#controller.aborted) this.#sink.send(yieldMessage(this.#requestId, new Result(args, kwargs), true));
+  }
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+
 /**
  * Run one invocation: call the handler, send progressive YIELDs for async iterables or
- * `progress()`, then the final YIELD or an ERROR. `send` returns false once the session is gone.
+ * `progress()`, then the final YIELD or an ERROR, then tell `sink.done`. A handler that answers
+ * synchronously with a plain value or `Result` is answered at once, without promises. Returns
+ * true while the invocation is still running (its handler is asynchronous).
  */
-export async function runInvocation(
+export function runInvocation(
   message: InvocationMessage,
   procedure: string,
   handler: ProcedureHandler,
   controller: InvocationAbort,
-  send: (message: WampMessage) => void,
-): Promise<void> {
+  sink: InvocationSink,
+): boolean {
   const requestId = message.requestId;
-  const receiveProgress = message.details['receive_progress'] === true;
-  const yieldMessage = (value: unknown, progress: boolean): YieldMessage => ({
-    type: MessageType.YIELD, requestId, ...resultPayload(value, progress),
-  });
-  const invocation: Invocation = {
-    args: message.args ?? [],
-    kwargs: message.kwargs ?? {},
-    details: message.details,
-    procedure,
-    get signal() {
-      return controller.signal;
-    },
-    receiveProgress,
-    progress(args = [], kwargs = {}) {
-      if (receiveProgress && !controller.aborted) send(yieldMessage(new Result(args, kwargs), true));
-    },
-  };
+  const invocation = new InvocationContext(message, procedure, controller, sink);
+  let value: unknown;
   try {
-    let value = await handler(invocation);
+    value = handler(invocation);
+  } catch (error) {
+    sink.send(invocationError(requestId, error, controller));
+    sink.done(requestId, controller);
+    return false;
+  }
+  if (isThenable(value) || (isAsyncIterable(value) && !(value instanceof Result))) {
+    void finishAsync(value, invocation, controller, sink, requestId);
+    return true;
+  }
+  sink.send(controller.aborted ? invocationError(requestId, controller.reason, controller) : yieldMessage(requestId, value, false));
+  sink.done(requestId, controller);
+  return false;
+}
+
+async function finishAsync(
+  pending: unknown,
+  invocation: InvocationContext,
+  controller: InvocationAbort,
+  sink: InvocationSink,
+  requestId: number,
+): Promise<void> {
+  try {
+    let value = await pending;
     if (isAsyncIterable(value) && !(value instanceof Result)) {
       const iterator = value[Symbol.asyncIterator]();
       for (;;) {
@@ -113,12 +167,13 @@ export async function runInvocation(
           await iterator.return?.();
           throw controller.reason;
         }
-        if (receiveProgress) send(yieldMessage(step.value, true));
+        if (invocation.receiveProgress) sink.send(yieldMessage(requestId, step.value, true));
       }
     }
     if (controller.aborted) throw controller.reason;
-    send(yieldMessage(value, false));
+    sink.send(yieldMessage(requestId, value, false));
   } catch (error) {
-    send(invocationError(requestId, error, controller));
+    sink.send(invocationError(requestId, error, controller));
   }
+  sink.done(requestId, controller);
 }

@@ -7,7 +7,7 @@ import type { Dict, ErrorMessage, EventMessage, InvocationMessage, WampMessage }
 import type { Serializer } from '../serializer.js';
 import { isValidUri } from '../uri.js';
 import { Call } from './call.js';
-import { InvocationAbort, runInvocation } from './callee.js';
+import { InvocationAbort, runInvocation, type InvocationSink } from './callee.js';
 import { joinSession, type JoinOptions, type SessionDetails } from './join.js';
 import { callOptionsDict, publishOptionsDict, setPayload } from './options.js';
 import type {
@@ -294,16 +294,24 @@ export class Client {
     }
     const controller = new InvocationAbort();
     const timeout = message.details['timeout'];
-    const timer = typeof timeout === 'number' && timeout > 0
-      ? setTimeout(() => controller.abort(new ClientClosedError('the call timed out')), timeout)
-      : undefined;
-    this.#invocations.set(message.requestId, controller);
+    if (typeof timeout === 'number' && timeout > 0) {
+      controller.timer = setTimeout(() => controller.abort(new ClientClosedError('the call timed out')), timeout);
+    }
     const procedure = typeof message.details['procedure'] === 'string' ? message.details['procedure'] : registration.procedure;
-    void runInvocation(message, procedure, registration.handler, controller, (m) => this.#trySend(m)).finally(() => {
-      if (timer !== undefined) clearTimeout(timer);
-      this.#invocations.delete(message.requestId);
-    });
+    // Only an invocation still running can be interrupted: one answered synchronously is not tracked.
+    if (runInvocation(message, procedure, registration.handler, controller, this.#invocationSink)) {
+      this.#invocations.set(message.requestId, controller);
+    }
   }
+
+  /** Shared by every invocation (no closures per invocation). */
+  readonly #invocationSink: InvocationSink = {
+    send: (message) => this.#trySend(message),
+    done: (requestId, controller) => {
+      if (controller.timer !== undefined) clearTimeout(controller.timer);
+      if (this.#invocations.get(requestId) === controller) this.#invocations.delete(requestId);
+    },
+  };
 
   #onEvent(message: EventMessage): void {
     const subscription = this.#subscriptions.get(message.subscriptionId);
@@ -348,11 +356,22 @@ export class Client {
     this.events.emit('error', error instanceof Error ? error : new Error(String(error)));
   }
 
+  /** The last URIs that passed `isValidUri` (exact match): apps call and publish to a few URIs over and over. */
+  readonly #validUris = new Set<string>();
+
+  #validUri(uri: string): boolean {
+    if (this.#validUris.has(uri)) return true;
+    if (!isValidUri(uri)) return false;
+    if (this.#validUris.size >= 64) this.#validUris.clear();
+    this.#validUris.add(uri);
+    return true;
+  }
+
   /** Call `procedure`; await the returned `Call` for the result, iterate it for progress. */
   call(procedure: string, args?: unknown[], options: CallOptions = {}): Call {
     const requestId = this.idGen.next();
     const call = new Call(requestId, procedure, this.#cancelCall);
-    if (!isValidUri(procedure)) {
+    if (!this.#validUri(procedure)) {
       call.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid procedure URI ${procedure}`] }));
       return call;
     }
@@ -420,7 +439,7 @@ export class Client {
 
   /** Publish to `topic`; resolves the publication id when `acknowledge` is set, else `undefined`. */
   publish(topic: string, args?: unknown[], options: PublishOptions = {}): Promise<number | undefined> {
-    if (!isValidUri(topic)) return Promise.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid topic URI ${topic}`] }));
+    if (!this.#validUri(topic)) return Promise.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid topic URI ${topic}`] }));
     const message: WampMessage = { type: MessageType.PUBLISH, requestId: this.idGen.next(), options: publishOptionsDict(options), topic };
     setPayload(message, args, options.kwargs);
     if (options.acknowledge === true) {

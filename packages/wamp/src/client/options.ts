@@ -1,8 +1,12 @@
 import type { Dict, Payload } from '../messages.js';
 import type { CallOptions, PublishOptions } from './types.js';
 
+/** The Options of a message that sets none: one shared, frozen dictionary (it is only ever serialized). */
+const NO_OPTIONS: Dict = Object.freeze({});
+
 /** The PUBLISH Options dictionary for `options`. */
 export function publishOptionsDict(options: PublishOptions): Dict {
+  if (isEmpty(options)) return NO_OPTIONS;
   const dict: Dict = { ...options.options };
   if (options.acknowledge === true) dict['acknowledge'] = true;
   if (options.excludeMe === false) dict['exclude_me'] = false;
@@ -18,11 +22,18 @@ export function publishOptionsDict(options: PublishOptions): Dict {
 
 /** The CALL Options dictionary for `options`. */
 export function callOptionsDict(options: CallOptions): Dict {
+  if (isEmpty(options)) return NO_OPTIONS;
   const dict: Dict = { ...options.options };
   if (options.receiveProgress === true) dict['receive_progress'] = true;
   if (options.timeoutMs !== undefined) dict['timeout'] = options.timeoutMs;
   if (options.discloseMe === true) dict['disclose_me'] = true;
   return dict;
+}
+
+/** True when `options` sets nothing (the `{}` default, or only `undefined` values). */
+function isEmpty(options: object): boolean {
+  for (const key in options) if ((options as Record<string, unknown>)[key] !== undefined) return false;
+  return true;
 }
 
 /** Set args/kwargs on `message`, leaving out what is empty (kwargs need args, possibly empty). */

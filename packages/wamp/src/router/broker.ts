@@ -3,7 +3,7 @@ import { IdGenerator, randomId } from '../ids.js';
 import { MessageType } from '../message-types.js';
 import type { Dict, EventMessage, PublishMessage, SubscribeMessage, UnsubscribeMessage } from '../messages.js';
 import { isValidUri, type MatchPolicy } from '../uri.js';
-import { payloadOf } from './dealer.js';
+import { copyEncryption, copyPayload } from './dealer.js';
 import type { RoutedSession } from './session-info.js';
 import { UriTable, type UriEntry } from './uri-table.js';
 
@@ -24,6 +24,22 @@ interface Filter {
 }
 
 const setOf = <T>(value: unknown): Set<T> | undefined => (Array.isArray(value) ? new Set(value as T[]) : undefined);
+
+/** The receiver filter of a publication, or `undefined` when it sets none (the usual case). */
+function filterOf(options: Dict): Filter | undefined {
+  const exclude = options['exclude'];
+  const excludeAuthid = options['exclude_authid'];
+  const excludeAuthrole = options['exclude_authrole'];
+  const eligible = options['eligible'];
+  const eligibleAuthid = options['eligible_authid'];
+  const eligibleAuthrole = options['eligible_authrole'];
+  if (!Array.isArray(exclude) && !Array.isArray(excludeAuthid) && !Array.isArray(excludeAuthrole)
+    && !Array.isArray(eligible) && !Array.isArray(eligibleAuthid) && !Array.isArray(eligibleAuthrole)) return undefined;
+  return {
+    exclude: setOf(exclude), excludeAuthid: setOf(excludeAuthid), excludeAuthrole: setOf(excludeAuthrole),
+    eligible: setOf(eligible), eligibleAuthid: setOf(eligibleAuthid), eligibleAuthrole: setOf(eligibleAuthrole),
+  };
+}
 
 function allowed(session: RoutedSession, filter: Filter): boolean {
   if (filter.exclude?.has(session.id) === true) return false;
@@ -91,14 +107,9 @@ export class Broker {
       return;
     }
     const publicationId = randomId();
-    const filter: Filter = {
-      exclude: setOf(options['exclude']), excludeAuthid: setOf(options['exclude_authid']),
-      excludeAuthrole: setOf(options['exclude_authrole']), eligible: setOf(options['eligible']),
-      eligibleAuthid: setOf(options['eligible_authid']), eligibleAuthrole: setOf(options['eligible_authrole']),
-    };
+    const filter = filterOf(options);
     const excludeMe = options['exclude_me'] !== false;
     const disclose = options['disclose_me'] === true && publisher !== undefined;
-    const payload = payloadOf(message);
     for (const subscription of this.subscriptions.matching(message.topic)) {
       const details: Dict = {};
       if (subscription.match !== 'exact') details['topic'] = message.topic;
@@ -107,11 +118,12 @@ export class Broker {
         details['publisher_authid'] = publisher.authid;
         details['publisher_authrole'] = publisher.authrole;
       }
-      for (const key of ['enc_algo', 'enc_serializer', 'enc_key']) if (options[key] !== undefined) details[key] = options[key];
-      const event: EventMessage = { type: MessageType.EVENT, subscriptionId: subscription.id, publicationId, details, ...payload };
+      copyEncryption(options, details);
+      // One message object for every subscriber: the session serializes it once per serializer.
+      const event = copyPayload(message, { type: MessageType.EVENT, subscriptionId: subscription.id, publicationId, details } as EventMessage);
       for (const subscriber of subscription.subscribers) {
         if (subscriber === publisher && excludeMe) continue;
-        if (!allowed(subscriber, filter)) continue;
+        if (filter !== undefined && !allowed(subscriber, filter)) continue;
         subscriber.send(event);
       }
     }

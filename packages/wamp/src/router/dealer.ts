@@ -1,7 +1,9 @@
 import { ErrorUri } from '../error-uris.js';
 import { IdGenerator } from '../ids.js';
 import { MessageType } from '../message-types.js';
-import type { CallMessage, CancelMessage, Dict, ErrorMessage, Payload, RegisterMessage, UnregisterMessage, YieldMessage } from '../messages.js';
+import type {
+  CallMessage, CancelMessage, Dict, ErrorMessage, InvocationMessage, Payload, RegisterMessage, ResultMessage, UnregisterMessage, YieldMessage,
+} from '../messages.js';
 import { isValidUri, type MatchPolicy } from '../uri.js';
 import type { RoutedSession } from './session-info.js';
 import type { UriEntry } from './uri-table.js';
@@ -27,11 +29,22 @@ export interface Registration extends UriEntry {
   next: number;
 }
 
+/** A session's dealer state: its invocation ids and the invocations it serves and makes. */
+interface Peer {
+  readonly invocationIds: IdGenerator;
+  /** Pending invocations this session serves, by invocation request id. */
+  readonly serving: Map<number, Invocation>;
+  /** Pending invocations this session made, by its CALL request id. */
+  readonly calling: Map<number, Invocation>;
+}
+
 interface Invocation {
   id: number;
   caller: RoutedSession;
   callerRequestId: number;
   callee: RoutedSession;
+  callerPeer: Peer;
+  calleePeer: Peer;
   receiveProgress: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Set once the caller got its final answer (cancel `skip`/`killnowait`, timeout). */
@@ -48,13 +61,24 @@ export class Dealer {
   readonly registrations = new UriTable<Registration>();
   readonly #registrationIds = new IdGenerator();
   readonly #internal = new Map<string, InternalProcedure>();
-  /** Pending invocations by callee session, then invocation request id. */
-  readonly #byCallee = new Map<RoutedSession, Map<number, Invocation>>();
-  /** Pending invocations by caller session, then the caller's request id. */
-  readonly #byCaller = new Map<RoutedSession, Map<number, Invocation>>();
-  readonly #invocationIds = new WeakMap<RoutedSession, IdGenerator>();
+  /** Per-session state, made on a session's first call or invocation. */
+  readonly #peers = new Map<RoutedSession, Peer>();
   /** Called when registrations change, for meta events. */
   onChange: ((event: 'create' | 'register' | 'unregister' | 'delete', session: RoutedSession, registration: Registration) => void) | undefined;
+
+  #peer(session: RoutedSession): Peer {
+    let peer = this.#peers.get(session);
+    if (peer === undefined) {
+      peer = { invocationIds: new IdGenerator(), serving: new Map(), calling: new Map() };
+      this.#peers.set(session, peer);
+    }
+    return peer;
+  }
+
+  /** True when `procedure` is served inside the router or registered under exactly this URI (so it is a valid URI). */
+  knows(procedure: string): boolean {
+    return this.registrations.hasExact(procedure) || this.#internal.has(procedure);
+  }
 
   /** Serve `procedure` inside the router (used for the meta API). */
   addInternal(procedure: string, handler: InternalProcedure): void {
@@ -153,38 +177,32 @@ export class Dealer {
     if (registration === undefined || callee === undefined) {
       return caller.send(errorFor(MessageType.CALL, message.requestId, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for ${message.procedure}`]));
     }
-    const receiveProgress = message.options['receive_progress'] === true;
-    let ids = this.#invocationIds.get(callee.session);
-    if (ids === undefined) {
-      ids = new IdGenerator();
-      this.#invocationIds.set(callee.session, ids);
-    }
+    const options = message.options;
+    const receiveProgress = options['receive_progress'] === true;
     const details: Dict = {};
     if (registration.match !== 'exact') details['procedure'] = message.procedure;
     if (receiveProgress) details['receive_progress'] = true;
-    if (callee.discloseCaller || message.options['disclose_me'] === true) {
+    if (callee.discloseCaller || options['disclose_me'] === true) {
       details['caller'] = caller.id;
       details['caller_authid'] = caller.authid;
       details['caller_authrole'] = caller.authrole;
     }
-    const timeout = message.options['timeout'];
+    const timeout = options['timeout'];
     if (typeof timeout === 'number' && timeout > 0) details['timeout'] = timeout;
-    for (const key of ['enc_algo', 'enc_serializer', 'enc_key']) {
-      if (message.options[key] !== undefined) details[key] = message.options[key];
-    }
+    copyEncryption(options, details);
+    const calleePeer = this.#peer(callee.session);
+    const callerPeer = this.#peer(caller);
     const invocation: Invocation = {
-      id: ids.next(), caller, callerRequestId: message.requestId, callee: callee.session,
-      receiveProgress, timer: undefined, answered: false,
+      id: calleePeer.invocationIds.next(), caller, callerRequestId: message.requestId, callee: callee.session,
+      callerPeer, calleePeer, receiveProgress, timer: undefined, answered: false,
     };
-    mapFor(this.#byCallee, callee.session).set(invocation.id, invocation);
-    mapFor(this.#byCaller, caller).set(message.requestId, invocation);
+    calleePeer.serving.set(invocation.id, invocation);
+    callerPeer.calling.set(message.requestId, invocation);
     if (typeof timeout === 'number' && timeout > 0) {
       invocation.timer = setTimeout(() => this.#expire(invocation), timeout);
     }
-    callee.session.send({
-      type: MessageType.INVOCATION, requestId: invocation.id, registrationId: registration.id, details,
-      ...payloadOf(message),
-    });
+    const out: InvocationMessage = { type: MessageType.INVOCATION, requestId: invocation.id, registrationId: registration.id, details };
+    callee.session.send(copyPayload(message, out));
   }
 
   async #callInternal(caller: RoutedSession, message: CallMessage, handler: InternalProcedure): Promise<void> {
@@ -215,13 +233,13 @@ export class Dealer {
   #finish(invocation: Invocation): void {
     invocation.answered = true;
     if (invocation.timer !== undefined) clearTimeout(invocation.timer);
-    this.#byCallee.get(invocation.callee)?.delete(invocation.id);
-    this.#byCaller.get(invocation.caller)?.delete(invocation.callerRequestId);
+    invocation.calleePeer.serving.delete(invocation.id);
+    invocation.callerPeer.calling.delete(invocation.callerRequestId);
   }
 
   /** Handle CANCEL with mode `skip`, `kill` or `killnowait` (`skip` when the callee cannot be interrupted). */
   cancel(caller: RoutedSession, message: CancelMessage): void {
-    const invocation = this.#byCaller.get(caller)?.get(message.requestId);
+    const invocation = this.#peers.get(caller)?.calling.get(message.requestId);
     if (invocation === undefined || invocation.answered) return;
     const canInterrupt = invocation.callee.supports('callee', 'call_canceling');
     const requested = (message.options['mode'] as string | undefined) ?? 'killnowait';
@@ -240,21 +258,20 @@ export class Dealer {
 
   /** Handle YIELD: forward a (progressive) RESULT to the caller. */
   yield(callee: RoutedSession, message: YieldMessage): void {
-    const invocation = this.#byCallee.get(callee)?.get(message.requestId);
+    const invocation = this.#peers.get(callee)?.serving.get(message.requestId);
     if (invocation === undefined) return;
     const progress = message.options['progress'] === true;
     if (progress && !invocation.receiveProgress) return;
     if (!progress) this.#finish(invocation);
     const details: Dict = progress ? { progress: true } : {};
-    for (const key of ['enc_algo', 'enc_serializer', 'enc_key']) {
-      if (message.options[key] !== undefined) details[key] = message.options[key];
-    }
-    invocation.caller.send({ type: MessageType.RESULT, requestId: invocation.callerRequestId, details, ...payloadOf(message) });
+    copyEncryption(message.options, details);
+    const out: ResultMessage = { type: MessageType.RESULT, requestId: invocation.callerRequestId, details };
+    invocation.caller.send(copyPayload(message, out));
   }
 
   /** Handle a callee's ERROR for an INVOCATION: forward it to the caller. */
   error(callee: RoutedSession, message: ErrorMessage): void {
-    const invocation = this.#byCallee.get(callee)?.get(message.requestId);
+    const invocation = this.#peers.get(callee)?.serving.get(message.requestId);
     if (invocation === undefined) return;
     this.#finish(invocation);
     invocation.caller.send({ ...message, requestType: MessageType.CALL, requestId: invocation.callerRequestId });
@@ -263,41 +280,34 @@ export class Dealer {
   /** A session left: drop its registrations, fail calls it was serving, interrupt calls it made. */
   detach(session: RoutedSession): void {
     for (const registration of this.registrations.all()) this.#removeCallee(registration, session);
-    const serving = this.#byCallee.get(session);
-    if (serving !== undefined) {
-      for (const invocation of [...serving.values()]) {
-        this.#finish(invocation);
-        invocation.caller.send(errorFor(MessageType.CALL, invocation.callerRequestId, ErrorUri.CANCELED, ['the callee left while the call was pending']));
-      }
-      this.#byCallee.delete(session);
+    const peer = this.#peers.get(session);
+    if (peer === undefined) return;
+    this.#peers.delete(session);
+    for (const invocation of [...peer.serving.values()]) {
+      this.#finish(invocation);
+      invocation.caller.send(errorFor(MessageType.CALL, invocation.callerRequestId, ErrorUri.CANCELED, ['the callee left while the call was pending']));
     }
-    const calling = this.#byCaller.get(session);
-    if (calling !== undefined) {
-      for (const invocation of [...calling.values()]) {
-        this.#interrupt(invocation, 'killnowait', ErrorUri.CANCELED);
-        this.#finish(invocation);
-      }
-      this.#byCaller.delete(session);
+    for (const invocation of [...peer.calling.values()]) {
+      this.#interrupt(invocation, 'killnowait', ErrorUri.CANCELED);
+      this.#finish(invocation);
     }
   }
 }
 
-function mapFor<K, V>(maps: Map<K, Map<number, V>>, key: K): Map<number, V> {
-  let map = maps.get(key);
-  if (map === undefined) {
-    map = new Map();
-    maps.set(key, map);
+const ENCRYPTION_KEYS = ['enc_algo', 'enc_serializer', 'enc_key'] as const;
+
+/** Copy the payload passthru (end-to-end encryption) keys of `from` into `to`. */
+export function copyEncryption(from: Dict, to: Dict): void {
+  for (const key of ENCRYPTION_KEYS) if (from[key] !== undefined) to[key] = from[key];
+}
+
+/** Copy the args/kwargs or transparent payload of `from` into `to` (only what is set); returns `to`. */
+export function copyPayload<T extends Payload>(from: Payload, to: T): T {
+  if (from.payload !== undefined) to.payload = from.payload;
+  else {
+    if (from.args !== undefined) to.args = from.args;
+    if (from.kwargs !== undefined) to.kwargs = from.kwargs;
   }
-  return map;
+  return to;
 }
 
-/** The args/kwargs or transparent payload of a message, to copy into another. */
-function payloadOf(message: Payload): Payload {
-  if (message.payload !== undefined) return { payload: message.payload };
-  const out: Payload = {};
-  if (message.args !== undefined) out.args = message.args;
-  if (message.kwargs !== undefined) out.kwargs = message.kwargs;
-  return out;
-}
-
-export { payloadOf };

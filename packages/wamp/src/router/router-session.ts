@@ -230,9 +230,8 @@ export class RouterSession implements RoutedSession {
     this.#realm?.join(this);
   }
 
-  /** Run `then` when the authorization hook allows the request (synchronously without a hook). */
+  /** Run `then` when the authorization hook allows the request (callers skip this without a hook). */
   #ifAuthorized(message: WampMessage & { requestId: number }, uri: string, then: () => void): void | Promise<void> {
-    if (this.context.authorize === undefined) return then();
     return this.#authorized(message, uri).then((ok) => {
       if (ok && this.#state === 'established') then();
     });
@@ -258,21 +257,27 @@ export class RouterSession implements RoutedSession {
 
   #dispatch(message: WampMessage): void | Promise<void> {
     const realm = this.#realm as Realm;
+    const authorize = this.context.authorize !== undefined;
     switch (message.type) {
       case MessageType.PUBLISH:
+        if (!authorize) return realm.broker.publish(this, message);
         return this.#ifAuthorized(message, message.topic, () => realm.broker.publish(this, message));
       case MessageType.SUBSCRIBE:
+        if (!authorize) return realm.broker.subscribe(this, message);
         return this.#ifAuthorized(message, message.topic, () => realm.broker.subscribe(this, message));
       case MessageType.UNSUBSCRIBE:
         return realm.broker.unsubscribe(this, message);
       case MessageType.CALL:
-        if (!isValidUri(message.procedure)) {
+        // A procedure registered under its exact URI (or served inside the router) was validated when it was registered.
+        if (!realm.dealer.knows(message.procedure) && !isValidUri(message.procedure)) {
           return this.send({ type: MessageType.ERROR, requestType: MessageType.CALL, requestId: message.requestId, details: {}, error: ErrorUri.INVALID_URI });
         }
+        if (!authorize) return realm.dealer.call(this, message);
         return this.#ifAuthorized(message, message.procedure, () => realm.dealer.call(this, message));
       case MessageType.CANCEL:
         return realm.dealer.cancel(this, message);
       case MessageType.REGISTER:
+        if (!authorize) return realm.dealer.register(this, message);
         return this.#ifAuthorized(message, message.procedure, () => realm.dealer.register(this, message));
       case MessageType.UNREGISTER:
         return realm.dealer.unregister(this, message);

@@ -24,6 +24,11 @@ export class UriTable<T extends UriEntry> {
     return (match === 'prefix' ? this.#prefix : this.#wildcard).find((entry) => entry.uri === uri);
   }
 
+  /** True when an entry is registered under exactly `uri` with the `exact` policy. */
+  hasExact(uri: string): boolean {
+    return this.#exact.has(uri);
+  }
+
   /** Index a new entry. */
   add(entry: T): void {
     this.byId.set(entry.id, entry);

@@ -1,5 +1,7 @@
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { connect, type Client } from '@rt/wamp';
 import { Router } from '@rt/wamp/router';
 import { Wampy } from 'wampy';
@@ -8,6 +10,8 @@ import type { BenchCase, BenchScenario, BenchSuite, BenchTarget } from '../bench
 
 // WAMP over loopback WebSocket: caller -> @rt/wamp router -> callee with @rt/wamp, Autobahn|JS
 // and wampy clients (caller and callee of the same library), against a raw `ws` echo baseline.
+// The "client cost" scenarios run the router in a child process, so that the bench process does
+// only the clients' work, and report the bench process's CPU time per operation.
 
 const HOST = '127.0.0.1';
 const VALUE = { text: 'a short message', n: 42, ok: true };
@@ -110,10 +114,78 @@ const wampyPeer: PeerFactory = async (url) => {
   };
 };
 
-async function startRouter(): Promise<{ router: Router; url: string }> {
+/** A router to bench against: its WebSocket URL and how to stop it. */
+interface RunningRouter {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Set in the environment of the child process that serves a router for the "client cost" scenarios. */
+const ROUTER_CHILD_ENV = 'RT_WAMP_BENCH_ROUTER';
+
+async function startRouter(): Promise<RunningRouter> {
   const router = new Router({ realms: ['realm1'] });
   const address = await router.listen({ host: HOST, port: 0 });
-  return { router, url: address.url };
+  return { url: address.url, close: () => router.close() };
+}
+
+/** In the child process: serve a router, tell the parent its URL, stop when the parent lets go. */
+async function serveRouterToParent(send: (message: unknown) => void): Promise<void> {
+  const { url, close } = await startRouter();
+  process.once('disconnect', () => void close().finally(() => process.exit(0)));
+  send({ url });
+}
+
+if (process.env[ROUTER_CHILD_ENV] === '1' && process.send !== undefined) {
+  const send = process.send.bind(process);
+  void serveRouterToParent((message) => send(message));
+}
+
+/** The same router in a child process of its own (this file, run with the same Node flags). */
+async function startRouterProcess(): Promise<RunningRouter> {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, [ROUTER_CHILD_ENV]: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [message] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`the router process exited with ${String(code)} before listening`);
+    }),
+  ])) as [{ url: string }];
+  return {
+    url: message.url,
+    async close() {
+      const exited = once(child, 'exit');
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
+/** Where a case's router runs. */
+type RouterHost = 'in-process' | 'child-process';
+
+const routerOn = (host: RouterHost): Promise<RunningRouter> => (host === 'in-process' ? startRouter() : startRouterProcess());
+
+/** CPU time (user + system) this process spends per operation, summed over every batch. */
+class ClientCpu {
+  #micros = 0;
+  #ops = 0;
+
+  async measure(batch: () => Promise<number>): Promise<number> {
+    const before = process.cpuUsage();
+    const ops = await batch();
+    const used = process.cpuUsage(before);
+    this.#micros += used.user + used.system;
+    this.#ops += ops;
+    return ops;
+  }
+
+  columns(unit: string): Record<string, number> {
+    const perOp = this.#micros / this.#ops;
+    return { [`client CPU µs/${unit}`]: Math.round(perOp * 100) / 100, [`${unit}s per client CPU-s`]: Math.round(1e6 / perOp) };
+  }
 }
 
 /** Run `total` calls with at most `concurrency` pending at once. */
@@ -129,21 +201,23 @@ async function callMany(peer: Peer, total: number, concurrency: number): Promise
   return total;
 }
 
-function rpcCase(name: string, factory: PeerFactory, total: number, concurrency: number): BenchCase {
+function rpcCase(name: string, factory: PeerFactory, total: number, concurrency: number, host: RouterHost = 'in-process'): BenchCase {
   return {
     name,
     async setup(): Promise<BenchTarget> {
-      const { router, url } = await startRouter();
-      const callee = await factory(url);
+      const router = await routerOn(host);
+      const callee = await factory(router.url);
       await callee.register('bench.echo', (value) => value);
-      const caller = await factory(url);
+      const caller = await factory(router.url);
+      const cpu = new ClientCpu();
       return {
-        run: () => callMany(caller, total, concurrency),
+        run: () => (host === 'in-process' ? callMany(caller, total, concurrency) : cpu.measure(() => callMany(caller, total, concurrency))),
         async teardown() {
           await caller.close();
           await callee.close();
           await router.close();
         },
+        ...(host === 'in-process' ? {} : { extra: () => cpu.columns('call') }),
       };
     },
   };
@@ -220,30 +294,33 @@ class DeliveryCounter {
   }
 }
 
-function eventCase(name: string, factory: PeerFactory): BenchCase {
+function eventCase(name: string, factory: PeerFactory, host: RouterHost = 'in-process'): BenchCase {
   return {
     name,
     async setup(): Promise<BenchTarget> {
-      const { router, url } = await startRouter();
+      const router = await routerOn(host);
       const counter = new DeliveryCounter();
       const subscribers: Peer[] = [];
       for (let i = 0; i < SUBSCRIBERS; i++) {
-        const subscriber = await factory(url);
+        const subscriber = await factory(router.url);
         await subscriber.subscribe('bench.news', () => counter.hit());
         subscribers.push(subscriber);
       }
-      const publisher = await factory(url);
+      const publisher = await factory(router.url);
+      const batch = async (): Promise<number> => {
+        const arrived = counter.expect(EVENT_BATCH * SUBSCRIBERS);
+        for (let i = 0; i < EVENT_BATCH; i++) publisher.publish('bench.news', VALUE);
+        await arrived;
+        return EVENT_BATCH * SUBSCRIBERS;
+      };
+      const cpu = new ClientCpu();
       return {
-        async run() {
-          const arrived = counter.expect(EVENT_BATCH * SUBSCRIBERS);
-          for (let i = 0; i < EVENT_BATCH; i++) publisher.publish('bench.news', VALUE);
-          await arrived;
-          return EVENT_BATCH * SUBSCRIBERS;
-        },
+        run: () => (host === 'in-process' ? batch() : cpu.measure(batch)),
         async teardown() {
           for (const peer of [publisher, ...subscribers]) await peer.close();
           await router.close();
         },
+        ...(host === 'in-process' ? {} : { extra: () => cpu.columns('event') }),
       };
     },
   };
@@ -291,6 +368,31 @@ const rawBroadcastCase: BenchCase = {
   },
 };
 
+/** The clients alone: the router runs in a child process, the table adds this process's CPU per operation. */
+const clientCostRpc: BenchScenario = {
+  name: `WAMP RPC client cost, ${IN_FLIGHT} calls in flight (router in its own process)`,
+  unit: 'call',
+  baseline: 'autobahn 22 json',
+  cases: [
+    rpcCase('@rt/wamp json', ours('json'), IN_FLIGHT_BATCH, IN_FLIGHT, 'child-process'),
+    rpcCase('@rt/wamp msgpack', ours('msgpack'), IN_FLIGHT_BATCH, IN_FLIGHT, 'child-process'),
+    rpcCase('autobahn 22 json', autobahnPeer, IN_FLIGHT_BATCH, IN_FLIGHT, 'child-process'),
+    rpcCase('wampy 8 json', wampyPeer, IN_FLIGHT_BATCH, IN_FLIGHT, 'child-process'),
+  ],
+};
+
+const clientCostEvents: BenchScenario = {
+  name: `WAMP events client cost, ${SUBSCRIBERS} subscribers (router in its own process)`,
+  unit: 'event',
+  baseline: 'autobahn 22 json',
+  cases: [
+    eventCase('@rt/wamp json', ours('json'), 'child-process'),
+    eventCase('@rt/wamp msgpack', ours('msgpack'), 'child-process'),
+    eventCase('autobahn 22 json', autobahnPeer, 'child-process'),
+    eventCase('wampy 8 json', wampyPeer, 'child-process'),
+  ],
+};
+
 export const suite: BenchSuite = {
   name: 'wamp',
   scenarios: [
@@ -308,5 +410,7 @@ export const suite: BenchSuite = {
         eventCase('wampy 8 json', wampyPeer),
       ],
     },
+    clientCostRpc,
+    clientCostEvents,
   ],
 };
