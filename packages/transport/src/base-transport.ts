@@ -98,6 +98,10 @@ export abstract class BaseTransport implements Transport {
     });
   }
 
+  tryReceive(): TransportMessage | undefined {
+    return this.#incoming.tryShift();
+  }
+
   receive(options?: WaitOptions): Promise<TransportMessage | undefined> {
     return this.#incoming.shift(options && { ...options, what: 'receive' });
   }

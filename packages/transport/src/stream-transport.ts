@@ -100,13 +100,14 @@ export class StreamTransport extends BaseTransport {
       this.didReceive(frame);
       return;
     }
-    // Validate, then decode natively: faster than a fatal TextDecoder for short messages.
-    const bytes = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-    if (!isUtf8(bytes)) {
+    const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    const text = bytes.toString('utf8');
+    // Invalid UTF-8 decodes to U+FFFD; only then is the (rarer) full validation pass needed.
+    if (text.includes('\uFFFD') && !isUtf8(bytes)) {
       this.#fail(new ProtocolError('message is not valid UTF-8'), CLOSE_PROTOCOL_ERROR);
       return;
     }
-    this.didReceive(bytes.toString('utf8'));
+    this.didReceive(text);
   }
 
   #oversize(error: MessageTooLargeError): void {

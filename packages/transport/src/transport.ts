@@ -52,6 +52,11 @@ export interface Transport extends AsyncIterable<TransportMessage>, AsyncDisposa
   send(message: TransportMessage, options?: WaitOptions): Promise<void>;
   /** Wait until the write buffer is below its high water mark. */
   drained(options?: WaitOptions): Promise<void>;
+  /**
+   * Take the next buffered message without waiting; `undefined` when none is buffered. Read
+   * loops can drain a burst synchronously and only await `receive()` when this comes up empty.
+   */
+  tryReceive(): TransportMessage | undefined;
   /** Wait for the next message; resolves `undefined` once the transport is closed and drained. */
   receive(options?: WaitOptions): Promise<TransportMessage | undefined>;
   /** Close gracefully; resolves with how the transport ended. */

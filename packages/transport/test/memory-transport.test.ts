@@ -35,3 +35,15 @@ describe('createMemoryPair', () => {
     expect(received).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
   });
 });
+
+describe('tryReceive', () => {
+  it('drains buffered messages synchronously, then reports none', async () => {
+    const [a, b] = createMemoryPair();
+    a.write('one');
+    a.write('two');
+    expect(b.tryReceive()).toBeUndefined();
+    expect(await b.receive()).toBe('one');
+    expect(b.tryReceive()).toBe('two');
+    expect(b.tryReceive()).toBeUndefined();
+  });
+});

@@ -103,6 +103,13 @@ describe('TCP transport', () => {
     expect(info.error?.message).toMatch(/UTF-8/);
   });
 
+  it('delivers a real U+FFFD character in valid UTF-8 untouched', async () => {
+    const server = await echoServer();
+    const client = track(await connectTcp({ port: server.address.port }));
+    await client.send('replacement \uFFFD character');
+    expect(await client.receive()).toBe('replacement \uFFFD character');
+  });
+
   it('reports a refused connection as ConnectionError', async () => {
     const listener = await listenTcp();
     const port = listener.address.port;
