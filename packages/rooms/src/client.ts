@@ -389,7 +389,16 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     change: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ): void => {
-    if (origin === this || !this.#channel) return;
+    if (!this.#channel) return;
+    if (origin === this) {
+      // The server withdrew our own state (it holds an older clock for it, e.g. after a
+      // reconnect): y-protocols kept the state and raised its clock; announce it again.
+      const own = this.awareness.clientID;
+      if (change.removed.includes(own) && this.awareness.getLocalState() !== null) {
+        write(this.#channel, encodeAwareness(this.awareness, [own]));
+      }
+      return;
+    }
     const changed = [...change.added, ...change.updated, ...change.removed];
     write(this.#channel, encodeAwareness(this.awareness, changed));
   };

@@ -24,6 +24,7 @@ export {
   decodeMessage,
   EMPTY_AWARENESS_MESSAGE,
   encodeAwareness,
+  encodeAwarenessEntries,
   encodeAwarenessUpdateMessage,
   encodeMessage,
   encodePermissionDenied,

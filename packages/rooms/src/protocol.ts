@@ -162,6 +162,21 @@ export function decodeAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
   return entries;
 }
 
+/**
+ * Encode awareness entries as an awareness update (the inverse of `decodeAwarenessUpdate`);
+ * a `null` state withdraws that client's presence.
+ */
+export function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const entry of entries) {
+    encoding.writeVarUint(encoder, entry.clientId);
+    encoding.writeVarUint(encoder, entry.clock);
+    encoding.writeVarString(encoder, JSON.stringify(entry.state ?? null));
+  }
+  return encoding.toUint8Array(encoder);
+}
+
 function readSync(decoder: decoding.Decoder): RoomMessage {
   const subtype = readUint(decoder, 'sync message type');
   switch (subtype) {

@@ -24,8 +24,13 @@ export class RoomConnection {
   readonly context: unknown;
   /** The peer's address, when known. */
   readonly remoteAddress: string | undefined;
-  /** Awareness client ids this connection introduced; removed when it leaves. */
+  /**
+   * Awareness client ids this connection owns: it announced them first. Only it may change
+   * their states; they are removed and released when it leaves.
+   */
   readonly awarenessClients = new Set<number>();
+  /** How many messages from this client the room refused (updates while read-only, awareness for ids it does not own). */
+  refusedCount = 0;
   /** When the room last wrote to this client (ms since the epoch). */
   lastSentAt = Date.now();
 

@@ -10,6 +10,8 @@ export class RoomDocument {
   readonly owned: boolean;
   #live: Y.Doc | undefined;
   #dormant: Uint8Array | undefined;
+  /** The hibernating document's state vector and delete set, encoded (`Y.encodeSnapshot`). */
+  #dormantSnapshot: Uint8Array | undefined;
   readonly #onWake: (doc: Y.Doc) => void;
 
   /** `onWake` runs with each document rebuilt from its encoded form. */
@@ -35,6 +37,7 @@ export class RoomDocument {
     const doc = new Y.Doc();
     Y.applyUpdate(doc, this.#dormant ?? EMPTY_UPDATE);
     this.#dormant = undefined;
+    this.#dormantSnapshot = undefined;
     this.#live = doc;
     this.#onWake(doc);
     return doc;
@@ -45,9 +48,24 @@ export class RoomDocument {
     const doc = this.#live;
     if (!doc || !this.owned) return false;
     this.#dormant = Y.encodeStateAsUpdate(doc);
+    this.#dormantSnapshot = Y.encodeSnapshot(Y.snapshot(doc));
     this.#live = undefined;
     doc.destroy();
     return true;
+  }
+
+  /**
+   * True when the document is hibernating and `update` holds nothing it lacks: no struct
+   * past its state vector and no deletion it has not made (a reconnecting client's
+   * handshake carries its whole delete set). False when unsure, also for a malformed update.
+   */
+  hibernatingWith(update: Uint8Array): boolean {
+    if (this.#dormantSnapshot === undefined || snapshotContainsUpdate === undefined) return false;
+    try {
+      return snapshotContainsUpdate(Y.decodeSnapshot(this.#dormantSnapshot), update);
+    } catch {
+      return false;
+    }
   }
 
   /** The document's state vector. */
@@ -74,6 +92,9 @@ export class RoomDocument {
 }
 
 const EMPTY_UPDATE = Uint8Array.of(0, 0);
+
+/** `Y.snapshotContainsUpdate`; early Yjs 13.6 releases lack it (`undefined` there: the room wakes as before). */
+const snapshotContainsUpdate = (Y as Partial<Pick<typeof Y, 'snapshotContainsUpdate'>>).snapshotContainsUpdate;
 
 function isEmptyStateVector(stateVector: Uint8Array): boolean {
   return stateVector.length === 1 && stateVector[0] === 0;

@@ -15,12 +15,14 @@ import * as Y from 'yjs';
 import type { BusMessage, BusSubscription, RoomBus } from './bus.js';
 import type { MessageFilter, RoomEvents, RoomOptions } from './room-options.js';
 import { CLOSE_TRY_AGAIN_LATER, closeReason } from './close-codes.js';
+import { AwarenessOwnership } from './awareness-ownership.js';
 import { StorageError } from './errors.js';
 import {
   decodeAwarenessUpdate,
   decodeMessage,
   EMPTY_AWARENESS_MESSAGE,
   encodeAwareness,
+  encodeAwarenessEntries,
   encodeAwarenessUpdateMessage,
   encodeMessage,
   encodeSyncStep1,
@@ -37,6 +39,8 @@ import { unrefTimer } from './util.js';
 const STORE_ORIGIN = Symbol('rooms:store');
 /** Transaction origin of updates that came over the bus. */
 const BUS_ORIGIN = Symbol('rooms:bus');
+/** The origin y-protocols gives removals of states that were not renewed in time. */
+const AWARENESS_TIMEOUT = 'timeout';
 
 /** A handled message ended its connection: close it with this code and reason. */
 class ConnectionFault extends Error {
@@ -60,6 +64,7 @@ export class Room extends Emitter<RoomEvents> {
   /** Presence of the connected clients (the server itself has no state). */
   readonly awareness: awarenessProtocol.Awareness;
 
+  readonly #owners: AwarenessOwnership;
   readonly #document: RoomDocument;
   readonly #persistence: RoomPersistence | undefined;
   readonly #hibernateAfterMs: number;
@@ -89,6 +94,7 @@ export class Room extends Emitter<RoomEvents> {
     // Awareness only needs a client id: a doc of its own keeps it independent of hibernation.
     this.awareness = new awarenessProtocol.Awareness(new Y.Doc());
     this.awareness.setLocalState(null);
+    this.#owners = new AwarenessOwnership(this.awareness);
     this.#persistence =
       options.store &&
       new RoomPersistence(id, options.store, options.compactAfter ?? 500, (error) => this.emit('error', error, undefined));
@@ -113,6 +119,11 @@ export class Room extends Emitter<RoomEvents> {
   /** The connected clients. */
   get clients(): ReadonlySet<RoomConnection> {
     return this.#connections;
+  }
+
+  /** The connection that owns awareness client id `clientId` (announced it first), if any. */
+  awarenessOwner(clientId: number): RoomConnection | undefined {
+    return this.#owners.ownerOf(clientId);
   }
 
   /** True once `close()` was called. */
@@ -223,9 +234,10 @@ export class Room extends Emitter<RoomEvents> {
       }
     } finally {
       this.#connections.delete(connection);
-      const owned = [...connection.awarenessClients];
+      const owned = this.#owners.leave(connection);
       if (owned.length > 0) {
         awarenessProtocol.removeAwarenessStates(this.awareness, owned, connection);
+        this.#offerReleased(owned);
       }
     }
     const info = await channel.closed;
@@ -257,14 +269,13 @@ export class Room extends Emitter<RoomEvents> {
       case 'sync-step2':
       case 'update':
         if (connection.readOnly) {
-          this.emit('refused', connection, message);
+          this.#refuse(connection, message);
           return;
         }
         this.#applyClientUpdate(message.update, connection);
         return;
       case 'awareness':
-        decodeAwarenessUpdate(message.update);
-        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, connection);
+        this.#applyClientAwareness(message.update, connection);
         return;
       case 'query-awareness':
         this.#send(connection, encodeAwareness(this.awareness));
@@ -301,12 +312,44 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #applyClientUpdate(update: Uint8Array, connection: RoomConnection): void {
-    // A handshake from a client with nothing new carries an empty update: no need to wake.
+    // A handshake from a client with nothing new carries an empty update, or only the
+    // deletions the document already has: no need to wake it.
     if (update.length === 2 && update[0] === 0 && update[1] === 0) return;
+    if (this.#document.hibernatingWith(update)) return;
     try {
       Y.applyUpdate(this.#document.wake(), update, connection);
     } catch (error) {
       throw new ProtocolError('malformed Yjs update', { cause: error });
+    }
+  }
+
+  /**
+   * Apply the entries of an awareness update that are the sender's to make: entries for ids
+   * another connection owns are refused (neither applied nor relayed).
+   */
+  #applyClientAwareness(update: Uint8Array, connection: RoomConnection): void {
+    const entries = decodeAwarenessUpdate(update);
+    const { accepted, refused, withdrawals } = this.#owners.judge(connection, entries);
+    if (accepted.length > 0) {
+      this.#owners.claim(connection, accepted);
+      const applied = accepted.length === entries.length ? update : encodeAwarenessEntries(accepted);
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, applied, connection);
+    }
+    if (withdrawals.length > 0) this.#send(connection, encodeAwarenessUpdateMessage(encodeAwarenessEntries(withdrawals)));
+    if (refused.length > 0) this.#refuse(connection, { type: 'awareness', update: encodeAwarenessEntries(refused) });
+  }
+
+  #refuse(connection: RoomConnection, message: RoomMessage): void {
+    connection.refusedCount++;
+    this.emit('refused', connection, message);
+  }
+
+  /** Tell the connections refused any of `clientIds` that the ids are free now. */
+  #offerReleased(clientIds: readonly number[]): void {
+    for (const [connection, withdrawal] of this.#owners.takeContenders(clientIds)) {
+      if (this.#connections.has(connection)) {
+        this.#send(connection, encodeAwarenessUpdateMessage(encodeAwarenessEntries([withdrawal])));
+      }
     }
   }
 
@@ -371,16 +414,18 @@ export class Room extends Emitter<RoomEvents> {
     change: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ): void => {
-    if (origin instanceof RoomConnection && this.#connections.has(origin)) {
-      for (const client of change.added) origin.awarenessClients.add(client);
-      for (const client of change.removed) origin.awarenessClients.delete(client);
-    }
     const changed = [...change.added, ...change.updated, ...change.removed];
     const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
     const message = encodeAwarenessUpdateMessage(update);
     // Everyone hears it, the sender too: y-websocket clients count it as proof of life.
     for (const connection of this.#connections) this.#send(connection, message);
     if (origin !== BUS_ORIGIN) this.#subscription?.publish({ kind: 'awareness', update });
+    // y-protocols drops a state not renewed for 30 s: its owner is gone or stuck, so the id
+    // is released (a client back on a new connection can claim it before the old one closes).
+    if (origin === AWARENESS_TIMEOUT && change.removed.length > 0) {
+      this.#owners.release(change.removed);
+      this.#offerReleased(change.removed);
+    }
   };
 
   /** Tell the other nodes our state vector; they answer with what we lack and theirs. */

@@ -92,6 +92,25 @@ describe('y-websocket 3.1.0 client against our server', () => {
     await awarenessMatches(ours.awareness, (states) => !states.has(theirs.doc.clientID), 'y-websocket presence removed');
   });
 
+  it('gives a y-websocket client its presence back after it reconnects with the same clientID', async () => {
+    const { wire, server } = await startServer();
+    const theirs = provider(server, 'back');
+    const ours = await join(wire, 'back');
+    await Promise.all([providerSynced(theirs), ours.synced]);
+    const id = theirs.doc.clientID;
+    theirs.awareness.setLocalStateField('user', 'them');
+    await awarenessMatches(ours.awareness, (states) => states.get(id)?.['user'] === 'them');
+    theirs.disconnect();
+    await awarenessMatches(ours.awareness, (states) => !states.has(id), 'y-websocket presence removed');
+    // y-websocket announces its state again with the same clock; the room withdraws it once
+    // more, the client raises its clock and announces again.
+    theirs.connect();
+    await awarenessMatches(ours.awareness, (states) => states.get(id)?.['user'] === 'them', 'y-websocket presence back');
+    const room = server.rooms.get('back')!;
+    expect(room.awarenessOwner(id)).toBeDefined();
+    expect(room.awarenessOwner(ours.awareness.clientID)).not.toBe(room.awarenessOwner(id));
+  });
+
   it('stops a refused y-websocket client from reconnecting (4403 after PermissionDenied)', async () => {
     const { server } = await startServer({ authenticate: ({ token }) => token === 'ok' });
     const refused = provider(server, 'locked', { token: 'nope' });

@@ -471,6 +471,9 @@ describe('bad input', () => {
       receive() {
         return this.inner.receive();
       }
+      tryReceive() {
+        return this.inner.tryReceive();
+      }
       close(code?: number, reason?: string) {
         return this.inner.close(code, reason);
       }
