@@ -29,3 +29,11 @@ export const ErrorUri = {
   FEATURE_NOT_SUPPORTED: 'wamp.error.feature_not_supported',
   RUNTIME_ERROR: 'wamp.error.runtime_error',
 } as const;
+
+/**
+ * Reasons this implementation adds to the specification's, outside the reserved `wamp.` namespace.
+ * `SLOW_CONSUMER`: the router ended the session because its peer stopped reading (ABORT reason).
+ */
+export const RtErrorUri = {
+  SLOW_CONSUMER: 'rt.error.slow_consumer',
+} as const;

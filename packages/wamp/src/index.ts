@@ -21,7 +21,7 @@ export {
 /** Base class of `WampProtocolError`, from `@rt/transport`. */
 export { ProtocolError } from '@rt/transport';
 export type { ApplicationErrorClass, ApplicationErrorInit } from './errors.js';
-export { ErrorUri } from './error-uris.js';
+export { ErrorUri, RtErrorUri } from './error-uris.js';
 export { MessageType, messageTypeName } from './message-types.js';
 export type { MessageTypeCode } from './message-types.js';
 export type * from './messages.js';

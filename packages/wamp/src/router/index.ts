@@ -2,7 +2,7 @@
  * `@rt/wamp/router`: a WAMP v2 router (dealer + broker) for Node.
  * @packageDocumentation
  */
-export { Router } from './router.js';
+export { DEFAULT_MAX_OUTGOING_BUFFER, DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, Router } from './router.js';
 export type { ListenOptions, RouterAddress, RouterOptions } from './router.js';
 export { Realm } from './realm.js';
 export { Dealer } from './dealer.js';

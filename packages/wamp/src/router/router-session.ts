@@ -1,5 +1,5 @@
-import { CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, type Transport, type TransportMessage } from '@rt/transport';
-import { ErrorUri } from '../error-uris.js';
+import { CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, ConnectionError, type Transport, type TransportMessage } from '@rt/transport';
+import { ErrorUri, RtErrorUri } from '../error-uris.js';
 import { WampProtocolError } from '../errors.js';
 import { randomId } from '../ids.js';
 import { MessageType } from '../message-types.js';
@@ -17,7 +17,24 @@ export interface RouterContext {
   authorize: Authorizer | undefined;
   /** Router roles announced in WELCOME. */
   roles: Dict;
+  /** Slow-consumer limits. */
+  outgoing: OutgoingLimits;
 }
+
+/** How much the router buffers for one session whose peer reads too slowly. */
+export interface OutgoingLimits {
+  /** Once more than this many bytes wait to be sent, the next message ends the session. */
+  maxBufferedBytes: number;
+  /** How long the buffer may stay above the transport's write high water mark (`Infinity`: no limit). */
+  drainTimeoutMs: number;
+}
+
+/** WebSocket close code for a peer that broke the server's policy (here: stopped reading). */
+const CLOSE_POLICY_VIOLATION = 1008;
+/** Longest delay a Node timer takes; longer drain timeouts count as none. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** A dropped slow consumer gets this long to take its ABORT before its connection is cut. */
+const SLOW_CONSUMER_CLOSE_GRACE_MS = 2_000;
 
 const defaultAnonymous = anonymousAuthenticator();
 
@@ -62,6 +79,10 @@ export class RouterSession implements RoutedSession {
   #hello: HelloInfo | undefined;
   #authenticator: Authenticator | undefined;
   #challenge: Dict | undefined;
+  /** Set once the session was ended as a slow consumer: nothing more is queued for it. */
+  #dropped = false;
+  /** Set while a wait for the outgoing buffer to drain is running. */
+  #watchingDrain = false;
 
   constructor(
     readonly context: RouterContext,
@@ -104,14 +125,57 @@ export class RouterSession implements RoutedSession {
     return roleInfo?.features?.[feature] === true;
   }
 
-  /** Deliver one message; never throws (a message the peer cannot take ends its connection). */
+  /**
+   * Deliver one message; never throws (a message the peer cannot take ends its connection).
+   * A peer that stops reading is ended as a slow consumer instead of buffering without bound.
+   */
   send(message: WampMessage): void {
-    if (this.connection.state !== 'open') return;
-    try {
-      this.connection.write(serializeCached(this.serializer, message));
-    } catch (error) {
-      this.connection.abort(error instanceof Error ? error : undefined);
+    const connection = this.connection;
+    if (this.#dropped || connection.state !== 'open') return;
+    const limit = this.context.outgoing.maxBufferedBytes;
+    if (connection.bufferedAmount > limit) {
+      this.#dropSlowConsumer(`more than ${limit} bytes were waiting to be sent to this session`);
+      return;
     }
+    let belowHighWaterMark: boolean;
+    try {
+      belowHighWaterMark = connection.write(serializeCached(this.serializer, message));
+    } catch (error) {
+      connection.abort(error instanceof Error ? error : undefined);
+      return;
+    }
+    if (!belowHighWaterMark) this.#watchDrain();
+  }
+
+  /** The buffer went above the transport's high water mark: it must drain in time. */
+  #watchDrain(): void {
+    const timeoutMs = this.context.outgoing.drainTimeoutMs;
+    if (this.#watchingDrain || !(timeoutMs <= MAX_TIMER_MS)) return;
+    this.#watchingDrain = true;
+    this.connection.drained({ timeoutMs }).then(
+      () => {
+        this.#watchingDrain = false;
+      },
+      () => this.#dropSlowConsumer(`the outgoing buffer did not drain within ${timeoutMs} ms`),
+    );
+  }
+
+  /**
+   * End a session whose peer stopped reading: leave the realm at once (its pending calls fail as
+   * for any callee that left, it gets no more events), queue ABORT `rt.error.slow_consumer`, close,
+   * and cut the connection if the peer has not taken it after a short grace.
+   */
+  #dropSlowConsumer(why: string): void {
+    if (this.#dropped || this.#state === 'closed') return;
+    this.#dropped = true;
+    const connection = this.connection;
+    this.#end();
+    if (connection.state !== 'open') return;
+    connection.write(this.serializer.serialize({ type: MessageType.ABORT, details: { message: why }, reason: RtErrorUri.SLOW_CONSUMER }));
+    void connection.close(CLOSE_POLICY_VIOLATION, RtErrorUri.SLOW_CONSUMER);
+    const timer = setTimeout(() => connection.abort(new ConnectionError(`slow consumer: ${why}`)), SLOW_CONSUMER_CLOSE_GRACE_MS);
+    timer.unref?.();
+    void connection.closed.then(() => clearTimeout(timer));
   }
 
   kill(reason: string, message?: string): void {

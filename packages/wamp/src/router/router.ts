@@ -19,6 +19,29 @@ export interface RouterOptions {
   auth?: Authenticator[] | Record<string, Authenticator[]>;
   /** Called for every call, register, publish and subscribe; `false` answers `wamp.error.not_authorized`. */
   authorize?: Authorizer;
+  /**
+   * Slow consumers: once more than this many bytes wait to be sent to one session (its peer stopped
+   * reading), the next message for it ends the session with ABORT `rt.error.slow_consumer`. The router
+   * then holds at most this plus one message per session. Default 4 MiB.
+   */
+  maxOutgoingBuffer?: number;
+  /**
+   * A session whose outgoing buffer stays above its transport's write high water mark (1 MiB by
+   * default) for this long is ended the same way. Default 30 000 ms; `Infinity` (or anything beyond
+   * the 2^31 - 1 ms timer range) turns it off.
+   */
+  slowConsumerTimeoutMs?: number;
+}
+
+/** Default `RouterOptions.maxOutgoingBuffer`: 4 MiB. */
+export const DEFAULT_MAX_OUTGOING_BUFFER = 4 * 1024 * 1024;
+/** Default `RouterOptions.slowConsumerTimeoutMs`: 30 s. */
+export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 30_000;
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${String(value)}`);
+  return value;
 }
 
 /** Options for `Router.listen()`. */
@@ -90,6 +113,10 @@ export class Router {
       authenticators: (realm) => (auth === undefined ? undefined : Array.isArray(auth) ? auth : (auth[realm] ?? [])),
       authorize: options.authorize,
       roles: FEATURES,
+      outgoing: {
+        maxBufferedBytes: positive('maxOutgoingBuffer', options.maxOutgoingBuffer, DEFAULT_MAX_OUTGOING_BUFFER),
+        drainTimeoutMs: positive('slowConsumerTimeoutMs', options.slowConsumerTimeoutMs, DEFAULT_SLOW_CONSUMER_TIMEOUT_MS),
+      },
     };
   }
 
