@@ -1,19 +1,21 @@
-import { CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, delay, Emitter, ReconnectPolicy, type ReconnectPolicyOptions, type Transport } from '@rt/transport';
+import { CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, Emitter, type ReconnectPolicyOptions, type Transport } from '@rt/transport';
 import { ErrorUri } from '../error-uris.js';
 import { ClientClosedError, ErrorRegistry, WampProtocolError } from '../errors.js';
 import { IdGenerator } from '../ids.js';
 import { MessageType } from '../message-types.js';
-import type { Dict, ErrorMessage, EventMessage, InvocationMessage, WampMessage } from '../messages.js';
+import type { Dict, ErrorMessage, WampMessage } from '../messages.js';
 import type { Serializer } from '../serializer.js';
 import { isValidUri } from '../uri.js';
 import { Call } from './call.js';
-import { InvocationAbort, runInvocation, type InvocationSink } from './callee.js';
+import { CallTable } from './calls.js';
 import { joinSession, type JoinOptions, type SessionDetails } from './join.js';
 import { callOptionsDict, publishOptionsDict, setPayload } from './options.js';
-import type {
-  CallOptions, CallResult, CancelMode, EventHandler, ProcedureHandler, PublishOptions, RegisterOptions, SubscribeOptions,
-  SubscriptionEvent,
-} from './types.js';
+import { reconnectPolicy, reopen } from './reconnect.js';
+import { RegistrationTable, type LocalRegistration } from './registrations.js';
+import { PendingRequests } from './requests.js';
+import { SubscriptionTable, type LocalSubscription } from './subscriptions.js';
+import type { CallOptions, EventHandler, ProcedureHandler, PublishOptions, RegisterOptions, SubscribeOptions } from './types.js';
+import { ValidUriCache } from './uri-cache.js';
 
 
 /** Options of a `Client` (see `connect`). */
@@ -36,23 +38,9 @@ export type ClientEvents = {
   error: [Error];
 };
 
-interface LocalRegistration { procedure: string; handler: ProcedureHandler; options: Dict }
-interface LocalSubscription {
-  topic: string;
-  options: Dict;
-  handlers: EventHandler[];
-  /** The delivery still running (an async handler), which later events wait for; `undefined` when idle. */
-  tail: Promise<void> | undefined;
-}
-interface PendingRequest { resolve(message: WampMessage): void; reject(error: Error): void }
-
 
 /** The resolved result of an unacknowledged publish. */
 const NOTHING: Promise<undefined> = Promise.resolve(undefined);
-
-const ANSWERS = new Set<number>([
-  MessageType.REGISTERED, MessageType.UNREGISTERED, MessageType.SUBSCRIBED, MessageType.UNSUBSCRIBED, MessageType.PUBLISHED,
-]);
 
 /**
  * A joined WAMP session: call and register procedures, publish and subscribe to topics.
@@ -71,11 +59,12 @@ export class Client {
   #closed = false;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
-  readonly #calls = new Map<number, Call>();
-  readonly #requests = new Map<number, PendingRequest>();
-  readonly #registrations = new Map<number, LocalRegistration>();
-  readonly #subscriptions = new Map<number, LocalSubscription>();
-  readonly #invocations = new Map<number, InvocationAbort>();
+  readonly #trySendFn = (message: WampMessage): void => this.#trySend(message);
+  readonly #calls = new CallTable(this.#trySendFn);
+  readonly #requests = new PendingRequests();
+  readonly #registrations = new RegistrationTable(this.#trySendFn);
+  readonly #subscriptions = new SubscriptionTable((error) => this.events.emit('error', error));
+  readonly #validUris = new ValidUriCache();
   #goodbye: (() => void) | undefined;
   /** Aborted by `close()`: stops a reconnect loop's backoff wait. */
   readonly #closeSignal = new AbortController();
@@ -142,12 +131,9 @@ export class Client {
     this.#session = undefined;
     this.#goodbye?.();
     const error = new ClientClosedError(`the WAMP session ended (${reason})`);
-    for (const call of this.#calls.values()) call.reject(error);
-    this.#calls.clear();
-    for (const request of this.#requests.values()) request.reject(error);
-    this.#requests.clear();
-    for (const controller of this.#invocations.values()) controller.abort(error);
-    this.#invocations.clear();
+    this.#calls.rejectAll(error);
+    this.#requests.rejectAll(error);
+    this.#registrations.abortAll(error);
     const willReconnect = !this.#closing && this.options.reconnect !== undefined && this.options.reconnect !== false;
     this.events.emit('leave', { reason, willReconnect });
     if (willReconnect) void this.#reconnect();
@@ -160,41 +146,44 @@ export class Client {
   }
 
   async #reconnect(): Promise<void> {
-    const policy = new ReconnectPolicy(typeof this.options.reconnect === 'object' ? this.options.reconnect : { initialDelayMs: 100, maxDelayMs: 5000 });
-    const registrations = [...this.#registrations.values()];
-    const subscriptions = [...this.#subscriptions.values()];
-    this.#registrations.clear();
-    this.#subscriptions.clear();
-    for (let attempt = 0; policy.canRetry(attempt) && !this.#closing; attempt++) {
+    const policy = reconnectPolicy(this.options.reconnect);
+    const registrations = this.#registrations.takeAll();
+    const subscriptions = this.#subscriptions.takeAll();
+    const transport = await reopen(policy, this.#closeSignal.signal, async () => {
+      const opened = await this.openTransport();
       try {
-        await delay(policy.delayFor(attempt), this.#closeSignal.signal);
-      } catch {
-        break;
-      }
-      let transport: Transport;
-      try {
-        transport = await this.openTransport();
-        await this.#join(transport);
-      } catch {
-        continue;
-      }
-      if (this.#closing) {
-        this.#transport = undefined;
-        this.#session = undefined;
-        await transport.close(CLOSE_NORMAL, 'client closed');
-        break;
-      }
-      void this.#run(transport);
-      try {
-        for (const r of registrations) await this.#register(r.procedure, r.handler, r.options);
-        for (const s of subscriptions) for (const handler of s.handlers) await this.#subscribe(s.topic, handler, s.options);
-        this.events.emit('restored', { registrations: this.#registrations.size, subscriptions: this.#subscriptions.size });
+        await this.#join(opened);
       } catch (error) {
-        this.events.emit('error', error as Error);
+        // A connection whose join failed (ABORT, auth refused, timeout) is of no use: drop it.
+        opened.abort();
+        throw error;
       }
+      return opened;
+    });
+    if (transport === undefined) {
+      this.#finish();
       return;
     }
-    this.#finish();
+    if (this.#closing) {
+      this.#transport = undefined;
+      this.#session = undefined;
+      await transport.close(CLOSE_NORMAL, 'client closed');
+      this.#finish();
+      return;
+    }
+    void this.#run(transport);
+    await this.#restore(registrations, subscriptions);
+  }
+
+  /** Register and subscribe again what the lost session had, then emit `restored` (or `error`). */
+  async #restore(registrations: LocalRegistration[], subscriptions: LocalSubscription[]): Promise<void> {
+    try {
+      for (const r of registrations) await this.#register(r.procedure, r.handler, r.options);
+      for (const s of subscriptions) for (const handler of s.handlers) await this.#subscribe(s.topic, handler, s.options);
+      this.events.emit('restored', { registrations: this.#registrations.size, subscriptions: this.#subscriptions.size });
+    } catch (error) {
+      this.events.emit('error', error as Error);
+    }
   }
 
   #send(message: WampMessage): void {
@@ -210,36 +199,27 @@ export class Client {
   #request(message: WampMessage & { requestId: number }): Promise<WampMessage> {
     return new Promise((resolve, reject) => {
       this.#send(message);
-      this.#requests.set(message.requestId, { resolve, reject });
+      this.#requests.add(message.requestId, { resolve, reject });
     });
   }
 
   /** Handle one message; false ends the session. */
   #dispatch(message: WampMessage): boolean {
     switch (message.type) {
-      case MessageType.RESULT: {
-        const call = this.#calls.get(message.requestId);
-        if (call === undefined) return true;
-        const result: CallResult = { args: message.args ?? [], kwargs: message.kwargs ?? {}, details: message.details };
-        if (message.payload !== undefined) result.details = { ...message.details, payload: message.payload };
-        if (message.details['progress'] === true) call.progress(result);
-        else {
-          this.#calls.delete(message.requestId);
-          call.resolve(result);
-        }
+      case MessageType.RESULT:
+        this.#calls.result(message);
         return true;
-      }
       case MessageType.ERROR:
         this.#onError(message);
         return true;
       case MessageType.INVOCATION:
-        this.#onInvocation(message);
+        this.#registrations.invoke(message);
         return true;
       case MessageType.INTERRUPT:
-        this.#invocations.get(message.requestId)?.abort(new ClientClosedError('the call was canceled'));
+        this.#registrations.interrupt(message.requestId);
         return true;
       case MessageType.EVENT:
-        this.#onEvent(message);
+        this.#subscriptions.deliver(message);
         return true;
       case MessageType.UNREGISTERED:
         if (message.requestId === 0) {
@@ -247,12 +227,14 @@ export class Client {
           if (typeof id === 'number') this.#registrations.delete(id);
           return true;
         }
-        return this.#answer(message);
+        this.#requests.answer(message);
+        return true;
       case MessageType.REGISTERED:
       case MessageType.SUBSCRIBED:
       case MessageType.UNSUBSCRIBED:
       case MessageType.PUBLISHED:
-        return this.#answer(message);
+        this.#requests.answer(message);
+        return true;
       case MessageType.GOODBYE:
         if (this.#goodbye === undefined) this.#trySend({ type: MessageType.GOODBYE, details: {}, reason: ErrorUri.GOODBYE_AND_OUT });
         return false;
@@ -263,115 +245,17 @@ export class Client {
     }
   }
 
-  #answer(message: WampMessage & { requestId: number }): boolean {
-    if (!ANSWERS.has(message.type)) return true;
-    const request = this.#requests.get(message.requestId);
-    if (request !== undefined) {
-      this.#requests.delete(message.requestId);
-      request.resolve(message);
-    }
-    return true;
-  }
-
   #onError(message: ErrorMessage): void {
     const error = this.errors.create(message.error, { args: message.args, kwargs: message.kwargs, details: message.details });
-    if (message.requestType === MessageType.CALL) {
-      const call = this.#calls.get(message.requestId);
-      this.#calls.delete(message.requestId);
-      call?.reject(error);
-      return;
-    }
-    const request = this.#requests.get(message.requestId);
-    this.#requests.delete(message.requestId);
-    request?.reject(error);
-  }
-
-  #onInvocation(message: InvocationMessage): void {
-    const registration = this.#registrations.get(message.registrationId);
-    if (registration === undefined) {
-      this.#trySend({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, requestId: message.requestId, details: {}, error: ErrorUri.NO_SUCH_REGISTRATION });
-      return;
-    }
-    const controller = new InvocationAbort();
-    const timeout = message.details['timeout'];
-    if (typeof timeout === 'number' && timeout > 0) {
-      controller.timer = setTimeout(() => controller.abort(new ClientClosedError('the call timed out')), timeout);
-    }
-    const procedure = typeof message.details['procedure'] === 'string' ? message.details['procedure'] : registration.procedure;
-    // Only an invocation still running can be interrupted: one answered synchronously is not tracked.
-    if (runInvocation(message, procedure, registration.handler, controller, this.#invocationSink)) {
-      this.#invocations.set(message.requestId, controller);
-    }
-  }
-
-  /** Shared by every invocation (no closures per invocation). */
-  readonly #invocationSink: InvocationSink = {
-    send: (message) => this.#trySend(message),
-    done: (requestId, controller) => {
-      if (controller.timer !== undefined) clearTimeout(controller.timer);
-      if (this.#invocations.get(requestId) === controller) this.#invocations.delete(requestId);
-    },
-  };
-
-  #onEvent(message: EventMessage): void {
-    const subscription = this.#subscriptions.get(message.subscriptionId);
-    if (subscription === undefined) return;
-    const details = message.payload === undefined ? message.details : { ...message.details, payload: message.payload };
-    const event = {
-      args: message.args ?? [], kwargs: message.kwargs ?? {}, details, publicationId: message.publicationId,
-      subscriptionId: message.subscriptionId,
-      topic: typeof message.details['topic'] === 'string' ? message.details['topic'] : subscription.topic,
-    };
-    // In order: while an async handler runs, later events queue behind it; when idle, deliver at once.
-    let tail: Promise<void> | undefined;
-    if (subscription.tail === undefined) {
-      tail = this.#runHandlers(subscription.handlers, event);
-      if (tail === undefined) return;
-    } else {
-      tail = subscription.tail.then(() => this.#runHandlers(subscription.handlers, event));
-    }
-    subscription.tail = tail;
-    void tail.then(() => {
-      if (subscription.tail === tail) subscription.tail = undefined;
-    });
-  }
-
-  /** Call every handler; resolves (never rejects) once async ones finish, `undefined` when all were sync. */
-  #runHandlers(handlers: EventHandler[], event: SubscriptionEvent): Promise<void> | undefined {
-    let pending: Promise<void>[] | undefined;
-    for (const handler of handlers) {
-      try {
-        const result: unknown = handler(event);
-        if (typeof (result as PromiseLike<void> | undefined)?.then === 'function') {
-          (pending ??= []).push(Promise.resolve(result as PromiseLike<void>).catch((error: unknown) => this.#handlerFailed(error)));
-        }
-      } catch (error) {
-        this.#handlerFailed(error);
-      }
-    }
-    return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
-  }
-
-  #handlerFailed(error: unknown): void {
-    this.events.emit('error', error instanceof Error ? error : new Error(String(error)));
-  }
-
-  /** The last URIs that passed `isValidUri` (exact match): apps call and publish to a few URIs over and over. */
-  readonly #validUris = new Set<string>();
-
-  #validUri(uri: string): boolean {
-    if (this.#validUris.has(uri)) return true;
-    if (!isValidUri(uri)) return false;
-    if (this.#validUris.size >= 64) this.#validUris.clear();
-    this.#validUris.add(uri);
-    return true;
+    if (message.requestType === MessageType.CALL) this.#calls.fail(message.requestId, error);
+    else this.#requests.fail(message.requestId, error);
   }
 
   /** Call `procedure`; await the returned `Call` for the result, iterate it for progress. */
   call(procedure: string, args?: unknown[], options: CallOptions = {}): Call {
     const requestId = this.idGen.next();
-    const call = new Call(requestId, procedure, this.#cancelCall);
-    if (!this.#validUri(procedure)) {
+    const call = new Call(requestId, procedure, this.#calls.cancel);
+    if (!this.#validUris.check(procedure)) {
       call.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid procedure URI ${procedure}`] }));
       return call;
     }
@@ -383,31 +267,14 @@ export class Client {
       call.reject(error as Error);
       return call;
     }
-    this.#calls.set(requestId, call);
-    const signal = options.signal;
-    if (signal !== undefined) {
-      const onAbort = (): void => call.cancel(options.cancelMode ?? 'killnowait');
-      if (signal.aborted) onAbort();
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        void call.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
-      }
-    }
+    this.#calls.track(call, options);
     return call;
-  }
-
-  /** Shared by every `Call` (one function, not one closure per call). */
-  readonly #cancelCall = (call: Call, mode: CancelMode): void => this.#cancel(call, mode);
-
-  #cancel(call: Call, mode: CancelMode): void {
-    if (!this.#calls.has(call.requestId)) return;
-    this.#trySend({ type: MessageType.CANCEL, requestId: call.requestId, options: { mode } });
   }
 
   async #register(procedure: string, handler: ProcedureHandler, options: Dict): Promise<number> {
     const answer = await this.#request({ type: MessageType.REGISTER, requestId: this.idGen.next(), options, procedure });
     const id = (answer as { registrationId: number }).registrationId;
-    this.#registrations.set(id, { procedure, handler, options });
+    this.#registrations.add(id, { procedure, handler, options });
     return id;
   }
 
@@ -434,12 +301,12 @@ export class Client {
 
   /** The registration ids for `procedure`. */
   getRegistrationIds(procedure: string): number[] {
-    return [...this.#registrations].filter(([, r]) => r.procedure === procedure).map(([id]) => id);
+    return this.#registrations.idsFor(procedure);
   }
 
   /** Publish to `topic`; resolves the publication id when `acknowledge` is set, else `undefined`. */
   publish(topic: string, args?: unknown[], options: PublishOptions = {}): Promise<number | undefined> {
-    if (!this.#validUri(topic)) return Promise.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid topic URI ${topic}`] }));
+    if (!this.#validUris.check(topic)) return Promise.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid topic URI ${topic}`] }));
     const message: WampMessage = { type: MessageType.PUBLISH, requestId: this.idGen.next(), options: publishOptionsDict(options), topic };
     setPayload(message, args, options.kwargs);
     if (options.acknowledge === true) {
@@ -456,9 +323,7 @@ export class Client {
   async #subscribe(topic: string, handler: EventHandler, options: Dict): Promise<number> {
     const answer = await this.#request({ type: MessageType.SUBSCRIBE, requestId: this.idGen.next(), options, topic });
     const id = (answer as { subscriptionId: number }).subscriptionId;
-    const existing = this.#subscriptions.get(id);
-    if (existing !== undefined) existing.handlers.push(handler);
-    else this.#subscriptions.set(id, { topic, options, handlers: [handler], tail: undefined });
+    this.#subscriptions.add(id, topic, handler, options);
     return id;
   }
 
@@ -483,7 +348,7 @@ export class Client {
 
   /** The subscription ids for `topic`. */
   getSubscriptionIds(topic: string): number[] {
-    return [...this.#subscriptions].filter(([, s]) => s.topic === topic).map(([id]) => id);
+    return this.#subscriptions.idsFor(topic);
   }
 
   /** Leave the session with GOODBYE and close the connection. */

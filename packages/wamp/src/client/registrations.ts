@@ -1,0 +1,94 @@
+import { ErrorUri } from '../error-uris.js';
+import { ClientClosedError } from '../errors.js';
+import { MessageType } from '../message-types.js';
+import type { Dict, InvocationMessage, WampMessage } from '../messages.js';
+import { InvocationAbort, runInvocation, type InvocationSink } from './callee.js';
+import type { ProcedureHandler } from './types.js';
+
+/** One procedure this client registered, as needed to register it again after a reconnect. */
+export interface LocalRegistration {
+  /** The registered procedure URI (or pattern). */
+  procedure: string;
+  /** The handler invocations run. */
+  handler: ProcedureHandler;
+  /** The REGISTER options sent. */
+  options: Dict;
+}
+
+/** The callee side: this client's registrations by id, and the invocations still running. */
+export class RegistrationTable {
+  readonly #registrations = new Map<number, LocalRegistration>();
+  readonly #invocations = new Map<number, InvocationAbort>();
+  readonly #send: (message: WampMessage) => void;
+  /** Shared by every invocation (no closures per invocation). */
+  readonly #sink: InvocationSink;
+
+  /** `send` writes a message if the session is open (a no-op otherwise). */
+  constructor(send: (message: WampMessage) => void) {
+    this.#send = send;
+    this.#sink = {
+      send,
+      done: (requestId, controller) => {
+        if (controller.timer !== undefined) clearTimeout(controller.timer);
+        if (this.#invocations.get(requestId) === controller) this.#invocations.delete(requestId);
+      },
+    };
+  }
+
+  /** The number of registrations. */
+  get size(): number {
+    return this.#registrations.size;
+  }
+
+  /** Record registration `id` (REGISTERED arrived). */
+  add(id: number, registration: LocalRegistration): void {
+    this.#registrations.set(id, registration);
+  }
+
+  /** Forget registration `id` (unregistered by this client or by the router). */
+  delete(id: number): void {
+    this.#registrations.delete(id);
+  }
+
+  /** The registration ids for `procedure`. */
+  idsFor(procedure: string): number[] {
+    return [...this.#registrations].filter(([, r]) => r.procedure === procedure).map(([id]) => id);
+  }
+
+  /** Remove and return every registration (the session is gone; a reconnect registers them again). */
+  takeAll(): LocalRegistration[] {
+    const all = [...this.#registrations.values()];
+    this.#registrations.clear();
+    return all;
+  }
+
+  /** Run an INVOCATION's handler, or answer `wamp.error.no_such_registration`. */
+  invoke(message: InvocationMessage): void {
+    const registration = this.#registrations.get(message.registrationId);
+    if (registration === undefined) {
+      this.#send({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, requestId: message.requestId, details: {}, error: ErrorUri.NO_SUCH_REGISTRATION });
+      return;
+    }
+    const controller = new InvocationAbort();
+    const timeout = message.details['timeout'];
+    if (typeof timeout === 'number' && timeout > 0) {
+      controller.timer = setTimeout(() => controller.abort(new ClientClosedError('the call timed out')), timeout);
+    }
+    const procedure = typeof message.details['procedure'] === 'string' ? message.details['procedure'] : registration.procedure;
+    // Only an invocation still running can be interrupted: one answered synchronously is not tracked.
+    if (runInvocation(message, procedure, registration.handler, controller, this.#sink)) {
+      this.#invocations.set(message.requestId, controller);
+    }
+  }
+
+  /** Abort invocation `requestId` (INTERRUPT arrived); unknown or finished ones are ignored. */
+  interrupt(requestId: number): void {
+    this.#invocations.get(requestId)?.abort(new ClientClosedError('the call was canceled'));
+  }
+
+  /** Abort every running invocation (the session ended). */
+  abortAll(error: Error): void {
+    for (const controller of this.#invocations.values()) controller.abort(error);
+    this.#invocations.clear();
+  }
+}
