@@ -3,26 +3,24 @@ import {
   CLOSE_PROTOCOL_ERROR,
   ConnectionError,
   deferred,
-  ProtocolError,
   delay,
   Emitter,
   ReconnectPolicy,
-  TimeoutError,
   waitFor,
   type CloseInfo,
   type Deferred,
   type ReconnectPolicyOptions,
   type Transport,
-  type TransportMessage,
   type WaitOptions,
 } from '@rt/transport';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
+import { decodeFrame, startIdleWatchdog, writeFrame } from './client-channel.js';
+import type { ClientStatus, ConnectOptions, RoomClientEvents } from './client-options.js';
 import { closeReason } from './close-codes.js';
 import { PermissionDeniedError } from './errors.js';
 import {
   decodeAwarenessUpdate,
-  decodeMessage,
   encodeAwareness,
   encodeAwarenessUpdateMessage,
   encodeSyncStep1,
@@ -30,54 +28,8 @@ import {
   encodeUpdate,
   type RoomMessage,
 } from './protocol.js';
-import { asError, unrefTimer } from './util.js';
+import { asError } from './util.js';
 import type { Wire } from './wire.js';
-
-/** Where a client stands. */
-export type ClientStatus = 'connecting' | 'connected' | 'disconnected' | 'denied' | 'closed';
-
-/** A token, or a function asked for a fresh one before every connection attempt. */
-export type TokenSource = string | (() => string | undefined | Promise<string | undefined>);
-
-/** Options for `connect`. */
-export interface ConnectOptions {
-  /** The room to join. */
-  id: string;
-  /** The document to keep in sync. Default: a new `Y.Doc`. */
-  doc?: Y.Doc;
-  /** Presence to share. Default: a new `Awareness` on the document (destroyed on close). */
-  awareness?: awarenessProtocol.Awareness;
-  /** Credential sent on each connection; a function is evaluated again on every reconnect. */
-  token?: TokenSource;
-  /** Reconnect after a lost connection: `false`, `true` (default backoff) or a policy. Default `true`. */
-  reconnect?: boolean | ReconnectPolicyOptions | ReconnectPolicy;
-  /**
-   * Send local edits and apply remote ones as they happen. Default `true`. When `false`,
-   * `push()` sends local edits and `pull()` applies remote ones; each new connection
-   * still exchanges full state, as y-protocols syncs.
-   */
-  autoUpdates?: boolean;
-  /** Give up one connection attempt after this long (ms). Default 10 000. */
-  connectTimeoutMs?: number;
-  /** Drop and reconnect a connection silent for this long (ms); 0 disables. Default 30 000. */
-  idleTimeoutMs?: number;
-  /** Close the client when this signal aborts. */
-  signal?: AbortSignal;
-}
-
-/** Events of a `RoomClient`. */
-export interface RoomClientEvents extends Record<string, unknown[]> {
-  /** Every status change. */
-  status: [ClientStatus];
-  /** The document became synced with the server (`true`) or the connection was lost (`false`). */
-  synced: [boolean];
-  /** The server refused the connection; the client stops. */
-  'permission-denied': [string];
-  /** A connection ended, with how it ended. */
-  disconnect: [CloseInfo];
-  /** A connection attempt failed or the server sent bad input. */
-  error: [Error];
-}
 
 const DEFAULT_RECONNECT: ReconnectPolicyOptions = { initialDelayMs: 100, maxDelayMs: 5_000 };
 
@@ -176,7 +128,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     if (this.#unsent.length > 0) {
       const update = Y.mergeUpdates(this.#unsent);
       this.#unsent = [];
-      write(channel, encodeUpdate(update));
+      writeFrame(channel, encodeUpdate(update));
     }
     await waitFor(this.#requestState(channel), { ...options, what: 'push' });
   }
@@ -271,7 +223,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     let synced = false;
     this.#setStatus('connected');
     this.#opened.resolve(channel);
-    const watchdog = this.#startWatchdog(channel);
+    const watchdog = startIdleWatchdog(channel, this.#options.idleTimeoutMs ?? 30_000, () => this.#lastReceivedAt);
     this.#requestState(channel, true).then(
       () => {
         synced = true;
@@ -280,7 +232,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       },
       () => undefined,
     );
-    if (this.awareness.getLocalState() !== null) write(channel, encodeAwareness(this.awareness, [this.doc.clientID]));
+    if (this.awareness.getLocalState() !== null) writeFrame(channel, encodeAwareness(this.awareness, [this.doc.clientID]));
     try {
       for await (const frame of channel) {
         this.#lastReceivedAt = Date.now();
@@ -310,7 +262,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #handle(channel: Transport, message: Exclude<RoomMessage, { type: 'permission-denied' }>): void {
     switch (message.type) {
       case 'sync-step1':
-        write(channel, encodeSyncStep2(this.doc, message.stateVector));
+        writeFrame(channel, encodeSyncStep2(this.doc, message.stateVector));
         return;
       case 'sync-step2':
         const ack = this.#acks.shift();
@@ -328,7 +280,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, this);
         return;
       case 'query-awareness':
-        write(channel, encodeAwareness(this.awareness));
+        writeFrame(channel, encodeAwareness(this.awareness));
         return;
     }
   }
@@ -344,27 +296,12 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     if (remote.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, remote, this);
   }
 
-  #startWatchdog(channel: Transport): ReturnType<typeof setInterval> | undefined {
-    const idleTimeoutMs = this.#options.idleTimeoutMs ?? 30_000;
-    if (idleTimeoutMs <= 0) return undefined;
-    const timer = setInterval(
-      () => {
-        if (Date.now() - this.#lastReceivedAt > idleTimeoutMs) {
-          channel.abort(new TimeoutError(`no message from the server for ${idleTimeoutMs} ms`, idleTimeoutMs));
-        }
-      },
-      Math.max(50, Math.floor(idleTimeoutMs / 10)),
-    );
-    unrefTimer(timer);
-    return timer;
-  }
-
   /** Send sync step 1; the matching step 2 settles the returned promise. */
   #requestState(channel: Transport, apply = false): Promise<void> {
     if (channel.state !== 'open') return Promise.reject(new ConnectionError('the connection is closed'));
     const done = deferred<void>();
     this.#acks.push({ done, apply });
-    write(channel, encodeSyncStep1(this.doc));
+    writeFrame(channel, encodeSyncStep1(this.doc));
     return done.promise;
   }
 
@@ -382,7 +319,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       return;
     }
     // While disconnected, the next handshake carries these edits.
-    if (this.#channel) write(this.#channel, encodeUpdate(update));
+    if (this.#channel) writeFrame(this.#channel, encodeUpdate(update));
   };
 
   readonly #onAwarenessUpdate = (
@@ -395,12 +332,12 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       // reconnect): y-protocols kept the state and raised its clock; announce it again.
       const own = this.awareness.clientID;
       if (change.removed.includes(own) && this.awareness.getLocalState() !== null) {
-        write(this.#channel, encodeAwareness(this.awareness, [own]));
+        writeFrame(this.#channel, encodeAwareness(this.awareness, [own]));
       }
       return;
     }
     const changed = [...change.added, ...change.updated, ...change.removed];
-    write(this.#channel, encodeAwareness(this.awareness, changed));
+    writeFrame(this.#channel, encodeAwareness(this.awareness, changed));
   };
 
   #setStatus(status: ClientStatus): void {
@@ -421,7 +358,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     if (channel && this.awareness.getLocalState() !== null) {
       // Withdraw our presence explicitly so peers see it go at once.
       const gone = awarenessProtocol.encodeAwarenessUpdate(this.awareness, [this.doc.clientID], new Map());
-      write(channel, encodeAwarenessUpdateMessage(gone));
+      writeFrame(channel, encodeAwarenessUpdateMessage(gone));
     }
     await channel?.close(CLOSE_NORMAL, 'client closed');
     await this.#running;
@@ -433,21 +370,6 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#setStatus('closed');
   }
 }
-
-function decodeFrame(frame: TransportMessage): RoomMessage {
-  if (typeof frame === 'string') throw new ProtocolError('text frames are not part of the y-protocols wire format');
-  return decodeMessage(frame);
-}
-
-function write(channel: Transport, message: Uint8Array): void {
-  if (channel.state !== 'open') return;
-  try {
-    channel.write(message);
-  } catch {
-    // The channel closed under us; the session loop notices.
-  }
-}
-
 
 /**
  * Join room `options.id` over `wire`. Resolves the client at once; await `client.synced`

@@ -1,6 +1,6 @@
 /** Everything both entries share. */
 export { connect, RoomClient } from './client.js';
-export type { ClientStatus, ConnectOptions, RoomClientEvents, TokenSource } from './client.js';
+export type { ClientStatus, ConnectOptions, RoomClientEvents, TokenSource } from './client-options.js';
 export { bind, RoomServer } from './server.js';
 export type { AuthGrant, AuthRequest, Authenticate, BindOptions, RoomFactory, RoomServerEvents } from './server.js';
 export { Room } from './room.js';

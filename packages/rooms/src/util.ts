@@ -7,3 +7,8 @@ export function unrefTimer(timer: unknown): void {
 export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** The message of a thrown value (its string form when it is not an `Error`). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -3,7 +3,8 @@ import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { connect, type ConnectOptions, type RoomClient } from '../src/client.js';
+import { connect, type RoomClient } from '../src/client.js';
+import type { ConnectOptions } from '../src/client-options.js';
 import { memory, type MemoryWire } from '../src/memory-wire.js';
 import {
   decodeAwarenessUpdate,

@@ -2,7 +2,8 @@ import { CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, createMemoryPair, deferred
 import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { connect, type ConnectOptions, type RoomClient } from '../src/client.js';
+import { connect, type RoomClient } from '../src/client.js';
+import type { ConnectOptions } from '../src/client-options.js';
 import { CLOSE_PERMISSION_DENIED } from '../src/close-codes.js';
 import { PermissionDeniedError } from '../src/errors.js';
 import { memory, type MemoryWire } from '../src/memory-wire.js';

@@ -1,7 +1,8 @@
 import { connectWebSocket } from '@rt/transport';
 import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
-import { connect, type ConnectOptions, type RoomClient } from '../src/client.js';
+import { connect, type RoomClient } from '../src/client.js';
+import type { ConnectOptions } from '../src/client-options.js';
 import { CLOSE_PERMISSION_DENIED } from '../src/close-codes.js';
 import { PermissionDeniedError } from '../src/errors.js';
 import { bind, type BindOptions, type RoomServer } from '../src/server.js';
