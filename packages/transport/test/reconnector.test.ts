@@ -1,10 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectionError, connectWebSocket, listenWebSocket, Reconnector, type ReconnectStatus, type Transport } from '../src/node.js';
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+import { cleanups } from './support.js';
 
 function nextOpen(reconnector: Reconnector): Promise<Transport> {
   return new Promise((resolve) => reconnector.once('open', resolve));

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CLOSE_MESSAGE_TOO_BIG,
   ConnectionError,
@@ -11,26 +11,10 @@ import {
   type Transport,
 } from '../src/node.js';
 import { selfSignedCertificate } from './self-signed.js';
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+import { cleanups, echoOn, track } from './support.js';
 
 async function echoServer(options: TcpListenOptions = {}): Promise<Listener> {
-  const listener = await listenTcp(options);
-  cleanups.push(() => listener.close());
-  listener.onConnection((transport) => {
-    void (async () => {
-      for await (const message of transport) transport.write(message);
-    })();
-  });
-  return listener;
-}
-
-function track<T extends Transport>(transport: T): T {
-  cleanups.push(() => transport.close());
-  return transport;
+  return echoOn(await listenTcp(options));
 }
 
 describe('TCP transport', () => {

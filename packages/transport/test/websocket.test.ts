@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket as WsSocket } from 'ws';
 import {
   CLOSE_GOING_AWAY,
@@ -12,26 +12,10 @@ import {
   type Transport,
 } from '../src/node.js';
 import { selfSignedCertificate } from './self-signed.js';
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+import { cleanups, echoOn, track } from './support.js';
 
 async function echoServer(options: Parameters<typeof listenWebSocket>[0] = {}): Promise<Listener> {
-  const listener = await listenWebSocket(options);
-  cleanups.push(() => listener.close());
-  listener.onConnection((transport) => {
-    void (async () => {
-      for await (const message of transport) transport.write(message);
-    })();
-  });
-  return listener;
-}
-
-function track<T extends Transport>(transport: T): T {
-  cleanups.push(() => transport.close());
-  return transport;
+  return echoOn(await listenWebSocket(options));
 }
 
 describe('WebSocket transport', () => {
