@@ -472,6 +472,9 @@ describe('bad input', () => {
       receive() {
         return this.inner.receive();
       }
+      onMessage(handler: Parameters<Transport['onMessage']>[0]) {
+        this.inner.onMessage(handler);
+      }
       tryReceive() {
         return this.inner.tryReceive();
       }

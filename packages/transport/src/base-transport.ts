@@ -40,6 +40,7 @@ export abstract class BaseTransport implements Transport {
   readonly #incoming: AsyncQueue<TransportMessage>;
   readonly #writeHighWaterMark: number;
   #drainWaiters: (() => void)[] = [];
+  #messageHandler: ((message: TransportMessage) => void) | undefined;
 
   constructor(options: BaseTransportOptions = {}) {
     this.#writeHighWaterMark = options.writeHighWaterMark ?? 1024 * 1024;
@@ -131,7 +132,28 @@ export abstract class BaseTransport implements Transport {
   /** Subclasses call this for every complete incoming message. */
   protected didReceive(message: TransportMessage): void {
     if (this.#incoming.ended) return;
-    if (!this.#incoming.push(message)) this.pauseReading();
+    const handler = this.#messageHandler;
+    if (handler) this.#deliverTo(handler, message);
+    else if (!this.#incoming.push(message)) this.pauseReading();
+  }
+
+  onMessage(handler: ((message: TransportMessage) => void) | undefined): void {
+    this.#messageHandler = handler;
+    if (!handler) return;
+    // Messages that were already queued go first, in order.
+    for (let queued = this.#incoming.tryShift(); queued !== undefined; queued = this.#incoming.tryShift()) {
+      if (this.#messageHandler !== handler) return;
+      this.#deliverTo(handler, queued);
+    }
+  }
+
+  #deliverTo(handler: (message: TransportMessage) => void, message: TransportMessage): void {
+    try {
+      handler(message);
+    } catch (error) {
+      // A handler that throws has lost track of the protocol: end the connection, visibly.
+      this.abort(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Subclasses call this when the write buffer has drained. */

@@ -57,6 +57,13 @@ export interface Transport extends AsyncIterable<TransportMessage>, AsyncDisposa
    * loops can drain a burst synchronously and only await `receive()` when this comes up empty.
    */
   tryReceive(): TransportMessage | undefined;
+  /**
+   * Push mode: hand every incoming message to `handler` synchronously, as it arrives (messages
+   * already queued go first), instead of queueing it for `receive()` / iteration. Saves a promise
+   * per message on hot paths; the handler must not block. A handler that throws aborts the
+   * transport with that error. Pass `undefined` to return to pull mode.
+   */
+  onMessage(handler: ((message: TransportMessage) => void) | undefined): void;
   /** Wait for the next message; resolves `undefined` once the transport is closed and drained. */
   receive(options?: WaitOptions): Promise<TransportMessage | undefined>;
   /** Close gracefully; resolves with how the transport ended. */

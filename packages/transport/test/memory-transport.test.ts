@@ -47,3 +47,40 @@ describe('tryReceive', () => {
     expect(b.tryReceive()).toBeUndefined();
   });
 });
+
+describe('onMessage (push mode)', () => {
+  it('delivers queued messages first, then each new one synchronously, until switched off', async () => {
+    const [a, b] = createMemoryPair();
+    a.write('queued');
+    expect(await b.receive()).toBe('queued');
+    a.write('early');
+    await Promise.resolve();
+    const seen: string[] = [];
+    let arrived!: () => void;
+    const third = new Promise<void>((resolve) => (arrived = resolve));
+    b.onMessage((message) => {
+      seen.push(message as string);
+      if (seen.length === 3) arrived();
+    });
+    a.write('two');
+    a.write('three');
+    await third;
+    expect(seen).toEqual(['early', 'two', 'three']);
+    b.onMessage(undefined);
+    a.write('pulled');
+    expect(await b.receive()).toBe('pulled');
+    expect(seen).toHaveLength(3);
+  });
+
+  it('aborts the transport when the handler throws', async () => {
+    const [a, b] = createMemoryPair();
+    b.onMessage(() => {
+      throw new Error('handler bug');
+    });
+    a.write('boom');
+    const info = await b.closed;
+    expect(info.wasClean).toBe(false);
+    expect(info.error?.message).toBe('handler bug');
+    expect((await a.closed).code).toBe(1006);
+  });
+});

@@ -94,6 +94,17 @@ describe('TCP transport', () => {
     expect(await client.receive()).toBe('replacement \uFFFD character');
   });
 
+  it('pushes messages to an onMessage handler as they arrive, in order', async () => {
+    const listener = await listenTcp();
+    cleanups.push(() => listener.close());
+    listener.onConnection((transport) => transport.onMessage((message) => transport.write(`echo ${String(message)}`)));
+    const client = track(await connectTcp({ port: listener.address.port }));
+    for (let i = 0; i < 50; i++) client.write(String(i));
+    const replies: unknown[] = [];
+    for (let i = 0; i < 50; i++) replies.push(await client.receive());
+    expect(replies).toEqual(Array.from({ length: 50 }, (_, i) => `echo ${i}`));
+  });
+
   it('reports a refused connection as ConnectionError', async () => {
     const listener = await listenTcp();
     const port = listener.address.port;

@@ -166,15 +166,12 @@ async function rawTcp(mode: 'sequential' | 'windowed'): Promise<BenchTarget> {
 
 // ---- @rt/transport -----------------------------------------------------------------------------
 
-/** Echoes every message of every connection until it closes. */
+/** Echoes every message of every connection until it closes (push mode, like the raw servers' callbacks). */
 function serveEcho(listener: Listener): void {
   listener.onConnection((transport) => {
-    void (async () => {
-      for (let message = await transport.receive(); message !== undefined; message = await transport.receive()) {
-        if (transport.state !== 'open') return;
-        transport.write(message);
-      }
-    })();
+    transport.onMessage((message) => {
+      if (transport.state === 'open') transport.write(message);
+    });
   });
 }
 
