@@ -105,24 +105,28 @@ export class Client {
     this.events.emit('join', session);
   }
 
+  /** Handle pushed messages until the session or the connection ends (no promise per message). */
   async #run(transport: Transport): Promise<void> {
     let reason = 'connection lost';
-    try {
-      for await (const data of transport) {
-        const message = this.serializer.deserialize(data);
-        if (!this.#dispatch(message)) {
-          reason = message.type === MessageType.GOODBYE || message.type === MessageType.ABORT ? message.reason : reason;
-          break;
+    transport.onMessage((data) => {
+      let message: WampMessage;
+      try {
+        message = this.serializer.deserialize(data);
+        if (this.#dispatch(message)) return;
+        reason = message.type === MessageType.GOODBYE || message.type === MessageType.ABORT ? message.reason : reason;
+      } catch (error) {
+        transport.onMessage(undefined);
+        reason = ErrorUri.PROTOCOL_VIOLATION;
+        if (transport.state === 'open') {
+          transport.write(this.serializer.serialize({ type: MessageType.ABORT, details: { message: (error as Error).message }, reason }));
+          void transport.close(CLOSE_PROTOCOL_ERROR, 'protocol violation');
         }
+        return;
       }
-    } catch (error) {
-      reason = ErrorUri.PROTOCOL_VIOLATION;
-      if (transport.state === 'open') {
-        transport.write(this.serializer.serialize({ type: MessageType.ABORT, details: { message: (error as Error).message }, reason }));
-        void transport.close(CLOSE_PROTOCOL_ERROR, 'protocol violation');
-      }
-    }
-    if (transport.state === 'open') await transport.close(CLOSE_NORMAL, reason);
+      transport.onMessage(undefined);
+      void transport.close(CLOSE_NORMAL, reason);
+    });
+    await transport.closed;
     this.#lost(reason);
   }
 

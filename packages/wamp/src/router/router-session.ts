@@ -92,32 +92,48 @@ export class RouterSession implements RoutedSession {
     this.transport = { serializer: serializer.name, peer: connection.remoteAddress };
   }
 
-  /** Read and handle messages until the connection ends. */
+  /**
+   * Handle messages until the connection ends. Messages are pushed to the session as they
+   * arrive (no promise per message); while one is handled asynchronously (authentication),
+   * the transport queues the next ones, so they are still handled one at a time, in order.
+   */
   async run(): Promise<void> {
-    try {
-      for await (const data of this.connection) {
-        if (this.#state === 'closed') break;
-        let message: WampMessage;
-        try {
-          message = this.serializer.deserialize(data);
-        } catch (error) {
-          this.#violation(error instanceof WampProtocolError ? error.message : 'undecodable message');
-          break;
-        }
-        try {
-          const pending = this.#handle(message);
-          if (pending !== undefined) await pending;
-        } catch (error) {
-          if (error instanceof WampProtocolError) {
-            this.#violation(error.message);
-            break;
-          }
-          throw error;
-        }
+    const connection = this.connection;
+    const stopReading = (): void => connection.onMessage(undefined);
+    const onData = (data: TransportMessage): void => {
+      if (this.#state === 'closed') return stopReading();
+      let message: WampMessage;
+      try {
+        message = this.serializer.deserialize(data);
+      } catch (error) {
+        stopReading();
+        this.#violation(error instanceof WampProtocolError ? error.message : 'undecodable message');
+        return;
       }
-    } finally {
-      this.#end();
-    }
+      let pending: Promise<void> | void;
+      try {
+        pending = this.#handle(message);
+      } catch (error) {
+        if (!(error instanceof WampProtocolError)) throw error;
+        stopReading();
+        this.#violation(error.message);
+        return;
+      }
+      if (!pending) return;
+      stopReading();
+      pending.then(
+        () => {
+          if (this.#state !== 'closed') connection.onMessage(onData);
+        },
+        (error: unknown) => {
+          if (error instanceof WampProtocolError) this.#violation(error.message);
+          else connection.abort(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    };
+    connection.onMessage(onData);
+    await connection.closed;
+    this.#end();
   }
 
   supports(role: string, feature: string): boolean {
