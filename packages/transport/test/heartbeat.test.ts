@@ -1,6 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Heartbeat } from '../src/index.js';
 
+/** A heartbeat (1 s idle, 0.5 s timeout) that records what it does. */
+function recordingHeartbeat(): { events: string[]; heartbeat: Heartbeat } {
+  const events: string[] = [];
+  const heartbeat = new Heartbeat({
+    intervalMs: 1000,
+    timeoutMs: 500,
+    sendPing: () => events.push('ping'),
+    onTimeout: () => events.push('timeout'),
+  });
+  return { events, heartbeat };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -8,13 +20,7 @@ afterEach(() => {
 describe('Heartbeat', () => {
   it('pings after idle time and times out a silent peer', () => {
     vi.useFakeTimers();
-    const events: string[] = [];
-    const heartbeat = new Heartbeat({
-      intervalMs: 1000,
-      timeoutMs: 500,
-      sendPing: () => events.push('ping'),
-      onTimeout: () => events.push('timeout'),
-    });
+    const { events, heartbeat } = recordingHeartbeat();
     heartbeat.start();
     vi.advanceTimersByTime(999);
     expect(events).toEqual([]);
@@ -27,13 +33,7 @@ describe('Heartbeat', () => {
 
   it('treats any traffic as proof of life', () => {
     vi.useFakeTimers();
-    const events: string[] = [];
-    const heartbeat = new Heartbeat({
-      intervalMs: 1000,
-      timeoutMs: 500,
-      sendPing: () => events.push('ping'),
-      onTimeout: () => events.push('timeout'),
-    });
+    const { events, heartbeat } = recordingHeartbeat();
     heartbeat.start();
     for (let i = 0; i < 10; i++) {
       vi.advanceTimersByTime(900);

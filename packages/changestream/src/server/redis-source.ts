@@ -1,22 +1,13 @@
 import type { Redis } from 'ioredis';
 import { makeTokenData, ORIGIN_TOKEN_DATA } from '../token.js';
-import type { Document, Namespace, OperationType, UpdateDescription } from '../types.js';
 import { parseWire, stringifyWire } from '../wire-json.js';
 import type { ChangeRecord, ChangeSink, ChangeSource, SourceAttachment } from './source.js';
 
 /** The stream entry field holding a change (wire JSON). */
 export const REDIS_CHANGE_FIELD = 'change';
 
-/** A change as an application writes it to the Redis stream. */
-export interface RedisChange {
-  readonly operationType: OperationType;
-  readonly ns: Namespace;
-  readonly to?: Namespace;
-  readonly documentKey?: Document;
-  readonly updateDescription?: UpdateDescription;
-  readonly fullDocument?: Document | null;
-  readonly fullDocumentBeforeChange?: Document | null;
-}
+/** A change as an application writes it to the Redis stream: a change record without its position. */
+export type RedisChange = Omit<ChangeRecord, 'token' | 'clusterTime' | 'wallTime'>;
 
 /** Options of a `RedisStreamSource`. */
 export interface RedisStreamSourceOptions {
