@@ -86,16 +86,17 @@ export class ConnectionSession {
       };
       this.#transport.abort();
     }, handshakeTimeoutMs);
+    // Push mode: each message is handled as it arrives, with no promise per message. A handler
+    // that throws aborts the transport, which ends the session like any other loss.
+    this.#transport.onMessage((raw) => this.#receive(raw));
     try {
       this.#transport.write(encodeClientMessage(connect, this.#options.ejson));
-      for await (const raw of this.#transport) this.#receive(raw);
     } catch (error) {
-      this.#transport.abort(error instanceof Error ? error : undefined);
-    } finally {
-      clearTimeout(timer);
-      this.#heartbeat?.stop();
+      this.#transport.abort(error as Error);
     }
     const info = await this.#transport.closed;
+    clearTimeout(timer);
+    this.#heartbeat?.stop();
     const wasOpen = this.#state === 'open';
     this.#state = 'closed';
     if (this.#outcome) return this.#outcome;

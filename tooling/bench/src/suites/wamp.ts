@@ -10,6 +10,8 @@ import type { BenchCase, BenchScenario, BenchSuite, BenchTarget } from '../bench
 
 // WAMP over loopback WebSocket: caller -> @rt/wamp router -> callee with @rt/wamp, Autobahn|JS
 // and wampy clients (caller and callee of the same library), against a raw `ws` echo baseline.
+// A bare WAMP client written straight on `ws` (no checks at all) shows the floor any ws-based
+// client can reach.
 // The "client cost" scenarios run the router in a child process, so that the bench process does
 // only the clients' work, and report the bench process's CPU time per operation.
 
@@ -20,6 +22,8 @@ const IN_FLIGHT = 100;
 const IN_FLIGHT_BATCH = 2_000;
 const SUBSCRIBERS = 10;
 const EVENT_BATCH = 500;
+/** The case name of the bare-socket floor client. */
+const BARE = 'bare ws json (floor)';
 
 /** The slice of Autobahn|JS this suite uses (the package ships no types). */
 interface AutobahnSession {
@@ -34,9 +38,19 @@ interface AutobahnConnection {
   open(): void;
   close(): void;
 }
-const autobahn = createRequire(import.meta.url)('autobahn') as {
-  Connection: new (options: Record<string, unknown>) => AutobahnConnection;
-};
+/** Autobahn|JS binds `console.warn` when loaded and warns on every deliberate close: load it with those two warnings filtered out. */
+function loadAutobahnQuietly(): unknown {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (args[0] !== 'connection closed' && args[0] !== 'auto-reconnect disabled!') warn(...args);
+  };
+  try {
+    return createRequire(import.meta.url)('autobahn');
+  } finally {
+    console.warn = warn;
+  }
+}
+const autobahn = loadAutobahnQuietly() as { Connection: new (options: Record<string, unknown>) => AutobahnConnection };
 /** wampy's typings want a browser-like WebSocket constructor; the `ws` class is one at run time. */
 const wampyWebSocket = WebSocket as unknown as NonNullable<NonNullable<ConstructorParameters<typeof Wampy>[1]>['ws']>;
 
@@ -110,6 +124,59 @@ const wampyPeer: PeerFactory = async (url) => {
     },
     close: async () => {
       await wampy.disconnect();
+    },
+  };
+};
+
+/**
+ * The floor for any client built on `ws`: WAMP JSON spoken over a bare socket with no checks,
+ * no errors, no options. No real client can be cheaper than this one.
+ */
+const bareWsPeer: PeerFactory = async (url) => {
+  const socket = new WebSocket(url, 'wamp.2.json');
+  const pending = new Map<number, (message: unknown[]) => void>();
+  const handlers = new Map<number, (value: unknown) => unknown>();
+  let nextId = 1;
+  const request = (build: (id: number) => unknown[]): Promise<unknown[]> => {
+    const id = nextId++;
+    socket.send(JSON.stringify(build(id)));
+    return new Promise((resolve) => pending.set(id, resolve));
+  };
+  const welcomed = new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as unknown[];
+      const code = message[0] as number;
+      if (code === 36) handlers.get(message[1] as number)?.((message[4] as unknown[])[0]);
+      else if (code === 68) {
+        const result = handlers.get(message[2] as number)?.((message[4] as unknown[])[0]);
+        socket.send(JSON.stringify([70, message[1], {}, [result]]));
+      } else if (code === 2) resolve();
+      else {
+        const settle = pending.get(message[1] as number);
+        pending.delete(message[1] as number);
+        settle?.(message);
+      }
+    });
+  });
+  await once(socket, 'open');
+  socket.send(JSON.stringify([1, 'realm1', { roles: { caller: {}, callee: {}, publisher: {}, subscriber: {} } }]));
+  await welcomed;
+  return {
+    call: async (value) => ((await request((id) => [48, id, {}, 'bench.echo', [value]]))[3] as unknown[])[0],
+    register: async (procedure, handler) => {
+      const registered = await request((id) => [64, id, {}, procedure]);
+      handlers.set(registered[2] as number, handler);
+    },
+    publish: (topic, value) => socket.send(JSON.stringify([16, nextId++, {}, topic, [value]])),
+    subscribe: async (topic, handler) => {
+      const subscribed = await request((id) => [32, id, {}, topic]);
+      handlers.set(subscribed[2] as number, handler);
+    },
+    close: async () => {
+      const closed = once(socket, 'close');
+      socket.close();
+      await closed;
     },
   };
 };
@@ -271,6 +338,7 @@ function rpcScenario(name: string, total: number, concurrency: number): BenchSce
       rpcCase('@rt/wamp msgpack', ours('msgpack'), total, concurrency),
       rpcCase('autobahn 22 json', autobahnPeer, total, concurrency),
       rpcCase('wampy 8 json', wampyPeer, total, concurrency),
+      rpcCase(BARE, bareWsPeer, total, concurrency),
     ],
   };
 }
@@ -378,6 +446,7 @@ const clientCostRpc: BenchScenario = {
     rpcCase('@rt/wamp msgpack', ours('msgpack'), IN_FLIGHT_BATCH, IN_FLIGHT, 'child-process'),
     rpcCase('autobahn 22 json', autobahnPeer, IN_FLIGHT_BATCH, IN_FLIGHT, 'child-process'),
     rpcCase('wampy 8 json', wampyPeer, IN_FLIGHT_BATCH, IN_FLIGHT, 'child-process'),
+    rpcCase(BARE, bareWsPeer, IN_FLIGHT_BATCH, IN_FLIGHT, 'child-process'),
   ],
 };
 
@@ -390,6 +459,7 @@ const clientCostEvents: BenchScenario = {
     eventCase('@rt/wamp msgpack', ours('msgpack'), 'child-process'),
     eventCase('autobahn 22 json', autobahnPeer, 'child-process'),
     eventCase('wampy 8 json', wampyPeer, 'child-process'),
+    eventCase(BARE, bareWsPeer, 'child-process'),
   ],
 };
 
@@ -408,6 +478,7 @@ export const suite: BenchSuite = {
         eventCase('@rt/wamp msgpack', ours('msgpack')),
         eventCase('autobahn 22 json', autobahnPeer),
         eventCase('wampy 8 json', wampyPeer),
+        eventCase(BARE, bareWsPeer),
       ],
     },
     clientCostRpc,
