@@ -6,8 +6,11 @@ import { join, signal, startRouter } from './helpers.js';
 
 const script = fileURLToPath(new URL('./peers/autobahn_peer.py', import.meta.url));
 const available = await peerAvailable('python3-autobahn', hasPython3Module('autobahn.asyncio.wamp'));
+// Autobahn|Python speaks CBOR through cbor2, a separate Debian package.
+const cborAvailable = available && (await peerAvailable('python3-cbor2', hasPython3Module('cbor2')));
+const serializers = cborAvailable ? (['json', 'msgpack', 'cbor'] as const) : (['json', 'msgpack'] as const);
 
-describe.skipIf(!available).each(['json', 'msgpack'] as const)('Autobahn|Python against our router (%s)', (serializer) => {
+describe.skipIf(!available).each(serializers)('Autobahn|Python against our router (%s)', (serializer) => {
   it('serves an Autobahn callee: calls, progressive results, errors, pub/sub', async () => {
     const { url } = await startRouter();
     const peer = await startPythonPeer({ script, args: [url, 'realm1', 'callee', serializer], readyPattern: /READY (\d+)/, timeoutMs: 20_000 });

@@ -11,7 +11,7 @@ import sys
 
 from autobahn.asyncio.wamp import ApplicationRunner, ApplicationSession
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
+from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
 from autobahn.wamp.types import CallOptions, PublishOptions, RegisterOptions
 
 URL, REALM, MODE, SERIALIZER = sys.argv[1:5]
@@ -91,6 +91,6 @@ class Caller(ApplicationSession):
         asyncio.get_event_loop().stop()
 
 
-serializer = MsgPackSerializer() if SERIALIZER == 'msgpack' else JsonSerializer()
+serializer = {'msgpack': MsgPackSerializer, 'cbor': CBORSerializer}.get(SERIALIZER, JsonSerializer)()
 runner = ApplicationRunner(URL, REALM, serializers=[serializer])
 runner.run(Callee if MODE == 'callee' else Caller)
