@@ -10,6 +10,8 @@ export type { DDPClientOptions, HeartbeatOptions } from './client/options.js';
 export type { ConnectionState, ConnectionStatus } from './client/connection-status.js';
 export { Subscription } from './client/subscription.js';
 export { Collection, CollectionQueue } from './client/collection.js';
+export { CollectionCursor } from './client/collection-cursor.js';
+export type { FindOptions, ObserveCallbacks, ObserveHandle, Selector } from './client/collection-cursor.js';
 export type {
   AddedEvent,
   ChangedEvent,

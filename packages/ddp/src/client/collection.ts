@@ -3,6 +3,7 @@ import type { EJSONValue } from '../ejson.js';
 import { QueueOverflowError } from '../errors.js';
 import { diffFields, type DocumentFields } from '../document-diff.js';
 import { setOwn } from '../own.js';
+import { CollectionCursor, type CursorSource, type FindOptions, type Selector } from './collection-cursor.js';
 
 /** A document as the client holds it: frozen, with its id in `_id`. */
 export type DDPDocument = Readonly<{ _id: string } & Record<string, EJSONValue>>;
@@ -128,6 +129,13 @@ export class Collection<T extends DDPDocument = DDPDocument> implements Readonly
   readonly #listeners = new Set<(event: CollectionEvent) => void>();
   readonly #queues = new Set<CollectionQueue>();
   readonly #host: CollectionHost;
+  /** What this collection's cursors read. */
+  readonly #cursorSource: CursorSource<T> = {
+    values: () => this.#documents.values(),
+    get: (id) => this.#documents.get(id),
+    onChange: (listener) => this.onChange(listener),
+    equals: (a, b) => this.#host.equals(a, b),
+  };
 
   /** Created by the client; use `client.getCollection(name)`. */
   constructor(name: string, host: CollectionHost) {
@@ -174,6 +182,21 @@ export class Collection<T extends DDPDocument = DDPDocument> implements Readonly
   [Symbol.iterator](): MapIterator<[string, T]> {
     return this.#documents.entries();
   }
+
+  /**
+   * A Minimongo-style query: `find({ score: { $gt: 10 } }, { sort: { score: -1 }, limit: 5 })`
+   * returns a cursor (`fetch`, `count`, iteration, live `observe`). A string selects by `_id`.
+   * Throws when the selector or projection uses an unknown operator.
+   */
+  find(selector: Selector = {}, options: FindOptions = {}): CollectionCursor<T> {
+    return new CollectionCursor<T>(this.#cursorSource, selector, options);
+  }
+
+  /** The first document `find(selector, options)` would return, if any. */
+  findOne(selector: Selector = {}, options: Omit<FindOptions, 'limit'> = {}): T | undefined {
+    return this.find(selector, { ...options, limit: 1 }).fetch()[0];
+  }
+
 
   /** Call `listener` synchronously for every event; returns a function that stops it. */
   onChange(listener: (event: CollectionEvent) => void): () => void {

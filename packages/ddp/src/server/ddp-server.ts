@@ -3,6 +3,7 @@ import { listenWebSocket, type Listener, type Transport, CLOSE_GOING_AWAY } from
 import { ejson as defaultEJSON } from '../ejson.js';
 import { SUPPORTED_VERSIONS } from '../versions.js';
 import { createLoginMethod, createLogoutMethod } from './login.js';
+import { RateLimiter } from './rate-limiter.js';
 import { Session, type ClientInfo, type SessionConfig } from './session.js';
 import type { DDPConnection, DDPServerOptions, ErrorContext, ListenOptions, MethodHandler, PublishHandler } from './types.js';
 
@@ -10,7 +11,7 @@ const DEFAULT_PATH = '/websocket';
 
 /**
  * A DDP server: methods and publications in Meteor's style, a per-client merge box,
- * version negotiation, heartbeats, logins and per-connection limits, over WebSocket at
+ * version negotiation, heartbeats, logins, per-connection limits and rate limits, over WebSocket at
  * `/websocket` (its own port or a path on a shared HTTP server) or over any `Transport`.
  */
 export class DDPServer {
@@ -38,6 +39,7 @@ export class DDPServer {
       methods: this.#methods,
       publications: this.#publications,
       universalPublications: this.#universal,
+      rateLimiter: options.rateLimiter ?? new RateLimiter(),
       onConnection: (connection: DDPConnection) => onConnection?.(connection),
       reportError: onError,
     };
@@ -46,6 +48,14 @@ export class DDPServer {
       this.#methods.set('login', createLoginMethod(options.login));
       this.#methods.set('logout', createLogoutMethod(options.logout));
     }
+  }
+
+  /**
+   * The rate limits of this server's methods and subscriptions (Meteor's `DDPRateLimiter`):
+   * `server.rateLimiter.addRule({ type: 'method', name: 'send' }, 5, 1000)`. Empty by default.
+   */
+  get rateLimiter(): RateLimiter {
+    return this.#config.rateLimiter;
   }
 
   /** Number of open client connections. */

@@ -1,11 +1,22 @@
 /**
  * `@rt/ddp/server`: a DDP server with Meteor-style methods and publications, a per-client
- * merge box, logins and limits. Node only.
+ * merge box, logins, limits and rate limits. Node only.
  * @packageDocumentation
  */
 export { DDPServer } from './ddp-server.js';
 export { MethodInvocation } from './method-invocation.js';
 export { PublicationContext } from './publication-context.js';
+export { RateLimiter, TOO_MANY_REQUESTS } from './rate-limiter.js';
+export type {
+  RateLimitCallback,
+  RateLimitErrorMessage,
+  RateLimitFieldMatcher,
+  RateLimiterOptions,
+  RateLimitInput,
+  RateLimitMatcher,
+  RateLimitResult,
+  RateLimitType,
+} from './rate-limiter.js';
 export type { PendingWrite } from './write-fence.js';
 export type {
   AuthContext,

@@ -13,6 +13,8 @@ import { emitDifference, MergeBox, type MergeBoxSink } from './merge-box.js';
 import { publishCursors } from './publish-cursors.js';
 import { MethodInvocation, type InvocationHost } from './method-invocation.js';
 import { PublicationContext, type PublicationHost } from './publication-context.js';
+import { rateLimitRefusal } from './rate-limit-check.js';
+import type { RateLimiter, RateLimitType } from './rate-limiter.js';
 import type { DDPConnection, ErrorContext, MethodHandler, PublishHandler } from './types.js';
 import { WriteFence } from './write-fence.js';
 
@@ -32,6 +34,7 @@ export interface SessionConfig {
   readonly methods: ReadonlyMap<string, MethodHandler>;
   readonly publications: ReadonlyMap<string, PublishHandler>;
   readonly universalPublications: readonly PublishHandler[];
+  readonly rateLimiter: RateLimiter;
   onConnection(connection: DDPConnection): void;
   reportError(error: unknown, context: ErrorContext): void;
 }
@@ -278,17 +281,20 @@ export class Session implements PublicationHost, InvocationHost {
       return Promise.resolve();
     }
     const handler = this.#config.publications.get(message.name);
-    let refusal: DDPErrorObject | undefined;
-    if (!handler) {
-      refusal = new DDPError(404, `Subscription '${message.name}' not found`).toErrorObject();
-    } else if (this.#subscriptions.size >= this.#config.maxSubscriptions) {
-      refusal = new DDPError('too-many-subscriptions', `at most ${this.#config.maxSubscriptions} subscriptions per connection`).toErrorObject();
-    }
+    const refusal = handler ? this.#subscriptionRefusal(message.name) : new DDPError(404, `Subscription '${message.name}' not found`).toErrorObject();
     if (refusal || !handler) {
       this.#send({ msg: 'nosub', id: message.id, ...(refusal ? { error: refusal } : {}) });
       return Promise.resolve();
     }
     return this.#startPublication(handler, message.id, message.name, message.params);
+  }
+
+  /** Why a subscription to an existing publication is refused: a rate limit or the subscription limit. */
+  #subscriptionRefusal(name: string): DDPErrorObject | undefined {
+    const limited = this.#rateLimit('subscription', name);
+    if (limited) return limited;
+    if (this.#subscriptions.size < this.#config.maxSubscriptions) return undefined;
+    return new DDPError('too-many-subscriptions', `at most ${this.#config.maxSubscriptions} subscriptions per connection`).toErrorObject();
   }
 
   /** Start a publication; resolves once it returned (or called `unblock()`). */
@@ -325,8 +331,11 @@ export class Session implements PublicationHost, InvocationHost {
   async #invoke(message: MethodMessage, invocation: MethodInvocation, fence: WriteFence): Promise<void> {
     const handler = this.#config.methods.get(message.method);
     let reply: ServerMessage;
+    const refusal = handler ? this.#rateLimit('method', message.method) : undefined;
     if (!handler) {
       reply = { msg: 'result', id: message.id, error: new DDPError(404, `Method '${message.method}' not found`).toErrorObject() };
+    } else if (refusal) {
+      reply = { msg: 'result', id: message.id, error: refusal };
     } else {
       try {
         const result = await (handler as (this: MethodInvocation, ...args: readonly EJSONValue[]) => unknown).apply(invocation, message.params as EJSONValue[]);
@@ -371,6 +380,14 @@ export class Session implements PublicationHost, InvocationHost {
     const ready = this.#heldReady;
     this.#heldReady = undefined;
     if (ready.length > 0) this.#send({ msg: 'ready', subs: ready });
+  }
+
+  /** Count a method call or subscription against the rate limits; the refusal, if any. */
+  #rateLimit(type: RateLimitType, name: string): DDPErrorObject | undefined {
+    const input = { type, name, userId: this.#userId, connectionId: this.#sessionId, clientAddress: this.connection.clientAddress };
+    return rateLimitRefusal(this.#config.rateLimiter, input, (error) =>
+      this.#config.reportError(error, { connection: this.connection, ...(type === 'method' ? { method: name } : { publication: name }) }),
+    );
   }
 
   #sendChanged(collection: string, id: string, fields: DocumentFields, cleared: string[]): void {

@@ -3,6 +3,7 @@ import type { EJSON } from '../ejson.js';
 import type { DDPVersion } from '../versions.js';
 import type { MethodInvocation } from './method-invocation.js';
 import type { PublicationContext } from './publication-context.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** One client connection, as methods and publications see it (Meteor's `this.connection`). */
 export interface DDPConnection {
@@ -136,6 +137,11 @@ export interface DDPServerOptions {
   ejson?: EJSON;
   /** Per-connection limits. */
   limits?: DDPServerLimits;
+  /**
+   * Rate limits for methods and subscriptions, for example one shared by several servers or
+   * one with its own clock. Default: a new, empty `RateLimiter` (see `DDPServer.rateLimiter`).
+   */
+  rateLimiter?: RateLimiter;
   /** Called for every new connection after the DDP handshake. */
   onConnection?: (connection: DDPConnection) => void;
   /**
