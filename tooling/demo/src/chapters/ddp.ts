@@ -104,6 +104,8 @@ export const chapter: Chapter = {
         store.update(id, { done: true });
       },
     });
+    // Meteor's DDPRateLimiter: two addTask calls per connection per minute (refused ones count too).
+    server.rateLimiter.addRule({ type: 'method', name: 'addTask', connectionId: () => true }, 2, 60_000);
     const address = await server.listen({ host: HOST, port: 0 });
     const proxy = await FaultProxy.start({ target: address });
     log(`DDP server on ws://${address.host}:${address.port}/websocket, reached through a fault proxy on port ${proxy.port}`);
@@ -134,6 +136,14 @@ export const chapter: Chapter = {
       const added = tasks.get(id);
       check(added !== undefined && added['due'] instanceof Date, 'the new task, with its EJSON date, in the collection once updated');
       log(`addTask returned ${id}; once 'updated' arrived the document was there, due ${(added?.['due'] as Date).toISOString()}`);
+
+      const open = tasks.find({ done: false }, { sort: { due: 1 }, fields: { title: 1 } }).fetch();
+      check(open.length === 2 && open[0]?.['title'] === 'write the README', 'a Minimongo query over the collection');
+      log(`find({ done: false }, { sort: { due: 1 } }): ${open.map((task) => String(task['title'])).join(', ')}`);
+
+      const limited = await client.call('addTask', 'one too many', new Date()).catch((error: unknown) => error);
+      check(limited instanceof DDPError && limited.error === 'too-many-requests', 'the third addTask in a minute to be rate limited');
+      log(`a third addTask within the minute was refused: ${(limited as DDPError).reason ?? ''}`);
 
       log('cutting every connection through the proxy while the server changes data...');
       const reconnected = new Promise((resolve) => client.once('connected', resolve));
