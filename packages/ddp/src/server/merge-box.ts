@@ -1,41 +1,14 @@
 import type { EJSON } from '../ejson.js';
-import { setOwn } from '../own.js';
 import { diffDocuments, type DocumentFields } from '../document-diff.js';
+import { DocumentView, type FieldChanges, type SourceKey } from './document-view.js';
 
-/** Identifies the subscription that published a value (the subscription object itself). */
-export type SourceKey = object;
+export type { SourceKey } from './document-view.js';
 
 /** Receives the data messages the merge box decides to send. */
 export interface MergeBoxSink {
   added(collection: string, id: string, fields: DocumentFields): void;
   changed(collection: string, id: string, fields: DocumentFields, cleared: string[]): void;
   removed(collection: string, id: string): void;
-}
-
-interface FieldSource {
-  source: SourceKey;
-  value: unknown;
-}
-
-/**
- * One document as the client sees it: which subscriptions publish it and, per field, every
- * subscription's value in arrival order. The client sees the first value of each field.
- */
-class DocumentView {
-  readonly sources = new Set<SourceKey>();
-  readonly fieldSources = new Map<string, FieldSource[]>();
-
-  visibleFields(): DocumentFields {
-    const fields: DocumentFields = {};
-    for (const [key, list] of this.fieldSources) setOwn(fields, key, (list[0] as FieldSource).value);
-    return fields;
-  }
-}
-
-/** Collected changes to one document, sent as one message. */
-interface Collector {
-  fields: DocumentFields | undefined;
-  cleared: string[] | undefined;
 }
 
 /**
@@ -49,10 +22,12 @@ export class MergeBox {
   sink: MergeBoxSink;
   readonly #ejson: EJSON;
   readonly #collections = new Map<string, Map<string, DocumentView>>();
+  readonly #equals: (a: unknown, b: unknown) => boolean;
 
   constructor(sink: MergeBoxSink, ejson: EJSON) {
     this.sink = sink;
     this.#ejson = ejson;
+    this.#equals = (a, b) => ejson.equals(a, b);
   }
 
   /** `source` publishes document `id` with `fields`. */
@@ -64,45 +39,43 @@ export class MergeBox {
     }
     let view = documents.get(id);
     const isNew = view === undefined;
-    if (!view) {
-      view = new DocumentView();
+    if (view) view.addSource(source);
+    else {
+      view = new DocumentView(source);
       documents.set(id, view);
     }
-    view.sources.add(source);
-    const collector: Collector = { fields: undefined, cleared: undefined };
-    for (const key of Object.keys(fields)) this.#setField(view, source, key, fields[key], collector);
-    if (isNew) this.sink.added(collection, id, collector.fields ?? {});
-    else this.#flush(collection, id, collector);
+    const changes: FieldChanges = { fields: undefined, cleared: undefined };
+    for (const key of Object.keys(fields)) this.#setField(view, source, key, fields[key], changes);
+    if (isNew) this.sink.added(collection, id, changes.fields ?? {});
+    else this.#flush(collection, id, changes);
   }
 
   /** `source` changes fields of `id`; a value of `undefined` clears that field. */
   changed(source: SourceKey, collection: string, id: string, fields: DocumentFields): void {
     const view = this.#collections.get(collection)?.get(id);
-    if (!view?.sources.has(source)) throw new Error(`cannot change document '${id}' in '${collection}': it was not added`);
-    const collector: Collector = { fields: undefined, cleared: undefined };
+    if (!view?.hasSource(source)) throw new Error(`cannot change document '${id}' in '${collection}': it was not added`);
+    const changes: FieldChanges = { fields: undefined, cleared: undefined };
     for (const key of Object.keys(fields)) {
       const value = fields[key];
-      if (value === undefined) this.#clearField(view, source, key, collector);
-      else this.#setField(view, source, key, value, collector);
+      if (value === undefined) view.clearField(source, key, changes, this.#equals);
+      else this.#setField(view, source, key, value, changes);
     }
-    this.#flush(collection, id, collector);
+    this.#flush(collection, id, changes);
   }
 
   /** `source` stops publishing `id`; the client loses it once no subscription publishes it. */
   removed(source: SourceKey, collection: string, id: string): void {
     const documents = this.#collections.get(collection);
     const view = documents?.get(id);
-    if (!documents || !view?.sources.has(source)) throw new Error(`cannot remove document '${id}' from '${collection}': it was not added`);
-    view.sources.delete(source);
-    if (view.sources.size === 0) {
-      documents.delete(id);
-      if (documents.size === 0) this.#collections.delete(collection);
-      this.sink.removed(collection, id);
+    if (!documents || !view?.hasSource(source)) throw new Error(`cannot remove document '${id}' from '${collection}': it was not added`);
+    const changes: FieldChanges = { fields: undefined, cleared: undefined };
+    if (view.removeSource(source, changes, this.#equals) > 0) {
+      this.#flush(collection, id, changes);
       return;
     }
-    const collector: Collector = { fields: undefined, cleared: undefined };
-    for (const key of [...view.fieldSources.keys()]) this.#clearField(view, source, key, collector);
-    this.#flush(collection, id, collector);
+    documents.delete(id);
+    if (documents.size === 0) this.#collections.delete(collection);
+    this.sink.removed(collection, id);
   }
 
   /** What the client currently holds: collection → id → visible fields. */
@@ -123,45 +96,16 @@ export class MergeBox {
     return count;
   }
 
-  #setField(view: DocumentView, source: SourceKey, key: string, value: unknown, collector: Collector): void {
+  #setField(view: DocumentView, source: SourceKey, key: string, value: unknown, changes: FieldChanges): void {
     if (key === '_id' || value === undefined) return;
     // Keep our own copy: the publisher may mutate its object after handing it over.
     const stored = typeof value === 'object' && value !== null ? this.#ejson.clone(value) : value;
-    const list = view.fieldSources.get(key);
-    if (!list) {
-      view.fieldSources.set(key, [{ source, value: stored }]);
-      setOwn((collector.fields ??= {}), key, stored);
-      return;
-    }
-    const entry = list.find((item) => item.source === source);
-    if (!entry) {
-      list.push({ source, value: stored });
-      return;
-    }
-    if (entry === list[0] && !this.#ejson.equals(entry.value, stored)) setOwn((collector.fields ??= {}), key, stored);
-    entry.value = stored;
+    view.setField(source, key, stored, changes, this.#equals);
   }
 
-  #clearField(view: DocumentView, source: SourceKey, key: string, collector: Collector): void {
-    const list = view.fieldSources.get(key);
-    if (!list) return;
-    const index = list.findIndex((item) => item.source === source);
-    if (index < 0) return;
-    const [removed] = list.splice(index, 1);
-    if (list.length === 0) {
-      view.fieldSources.delete(key);
-      (collector.cleared ??= []).push(key);
-      return;
-    }
-    const first = list[0] as FieldSource;
-    if (index === 0 && !this.#ejson.equals((removed as FieldSource).value, first.value)) {
-      setOwn((collector.fields ??= {}), key, first.value);
-    }
-  }
-
-  #flush(collection: string, id: string, collector: Collector): void {
-    if (collector.fields === undefined && collector.cleared === undefined) return;
-    this.sink.changed(collection, id, collector.fields ?? {}, collector.cleared ?? []);
+  #flush(collection: string, id: string, changes: FieldChanges): void {
+    if (changes.fields === undefined && changes.cleared === undefined) return;
+    this.sink.changed(collection, id, changes.fields ?? {}, changes.cleared ?? []);
   }
 }
 
