@@ -61,7 +61,7 @@ const rules: Partial<Record<number, Record<string, Check>>> = {
   },
   [MessageType.INVOCATION]: {
     caller: isId, caller_authid: isString, caller_authrole: isString, procedure: isString,
-    receive_progress: isBool, timeout: isNonNegativeInt, trustlevel: isNonNegativeInt, transaction_hash: isString,
+    receive_progress: isBool, progress: isBool, timeout: isNonNegativeInt, trustlevel: isNonNegativeInt, transaction_hash: isString,
     forward_for: isForwardFor, ...encryption,
   },
   [MessageType.INTERRUPT]: { mode: cancelMode, reason: isString, forward_for: isForwardFor },

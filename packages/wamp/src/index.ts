@@ -10,7 +10,7 @@ export type { JoinOptions, SessionDetails } from './client/join.js';
 export { Call } from './client/call.js';
 export { Result } from './client/types.js';
 export type {
-  CallOptions, CallResult, CancelMode, EventHandler, Invocation, ProcedureHandler, PublishOptions, RegisterOptions,
+  CallOptions, CallResult, CancelMode, EventHandler, Invocation, InvocationChunk, ProcedureHandler, PublishOptions, RegisterOptions,
   SubscribeOptions, SubscriptionEvent,
 } from './client/types.js';
 export { cryptosignAuth, deriveKey, ticketAuth, wampcraAuth } from './client/auth.js';

@@ -1,9 +1,14 @@
 import { AsyncQueue } from '@rt/transport';
+import type { Dict } from '../messages.js';
 import type { CallResult, CancelMode } from './types.js';
+
+/** Sends one further chunk of a progressive call (`final` for the last one). */
+export type CallInputHook = (call: Call, args: unknown[] | undefined, kwargs: Dict | undefined, final: boolean) => void;
 
 /**
  * A pending call: await it for the final result, iterate it for progressive results (with
- * `receiveProgress`), `cancel()` it.
+ * `receiveProgress`), `cancel()` it. A progressive call (`progressive: true`) also sends its
+ * input in chunks: `send()` each one, `end()` with the last.
  */
 export class Call implements PromiseLike<CallResult>, AsyncIterable<CallResult> {
   /** Made on first `then`/`catch`/`finally`: a call nobody awaits costs no promise. */
@@ -15,13 +20,55 @@ export class Call implements PromiseLike<CallResult>, AsyncIterable<CallResult> 
   #settled = false;
   #value: CallResult | undefined;
   #error: Error | undefined;
+  /** Set by `end()`. */
+  #inputEnded = false;
+  /** Set by `cancel()`: chunks are no longer sent. */
+  #canceled = false;
 
   constructor(
     /** The CALL request id. */
     readonly requestId: number,
     readonly procedure: string,
     private readonly onCancel: (call: Call, mode: CancelMode) => void,
+    /** Set for a progressive call invocation. */
+    private readonly onInput?: CallInputHook,
   ) {}
+
+  /** True for a progressive call invocation (`progressive: true` or `inputs`). */
+  get progressive(): boolean {
+    return this.onInput !== undefined;
+  }
+
+  /** True while `send()`/`end()` still reach the callee: a progressive call not ended, canceled or settled. */
+  get inputOpen(): boolean {
+    return this.onInput !== undefined && !this.#inputEnded && !this.#canceled && !this.#settled;
+  }
+
+  /**
+   * Send a further chunk of a progressive call (a CALL with `progress: true` and this call's
+   * request id); the callee reads it from `invocation.inputs`. Ignored once the call settled (the
+   * callee may answer before the input ends) or was canceled. Throws `TypeError` for a call that
+   * is not progressive or whose input already ended.
+   */
+  send(args?: unknown[], kwargs?: Dict): void {
+    this.#input(args, kwargs, false);
+  }
+
+  /**
+   * Send the final chunk of a progressive call (a CALL without `progress`), possibly empty; the
+   * callee's `invocation.inputs` ends after it. Same rules as `send()`.
+   */
+  end(args?: unknown[], kwargs?: Dict): void {
+    this.#input(args, kwargs, true);
+  }
+
+  #input(args: unknown[] | undefined, kwargs: Dict | undefined, final: boolean): void {
+    if (this.onInput === undefined) throw new TypeError(`the call to ${this.procedure} is not progressive (call it with { progressive: true })`);
+    if (this.#inputEnded) throw new TypeError(`the input of the call to ${this.procedure} already ended`);
+    if (final) this.#inputEnded = true;
+    if (this.#settled || this.#canceled) return;
+    this.onInput(this, args, kwargs, final);
+  }
 
   get #promise(): Promise<CallResult> {
     if (this.#result === undefined) {
@@ -74,7 +121,9 @@ export class Call implements PromiseLike<CallResult>, AsyncIterable<CallResult> 
 
   /** Ask the dealer to cancel the call (the call rejects with `CanceledError`). */
   cancel(mode: CancelMode = 'killnowait'): void {
-    if (!this.#settled) this.onCancel(this, mode);
+    if (this.#settled) return;
+    this.#canceled = true;
+    this.onCancel(this, mode);
   }
 
   /** Like `Promise.prototype.then`, for the final result. */

@@ -2,7 +2,8 @@ import { ErrorUri } from '../error-uris.js';
 import { ApplicationError } from '../errors.js';
 import { MessageType } from '../message-types.js';
 import type { Dict, ErrorMessage, InvocationMessage, WampMessage, YieldMessage } from '../messages.js';
-import { Result, type Invocation, type ProcedureHandler } from './types.js';
+import { NO_INPUTS, type InvocationInputs } from './invocation-inputs.js';
+import { Result, type Invocation, type InvocationChunk, type ProcedureHandler } from './types.js';
 
 /**
  * The abort state of one invocation. The `AbortSignal` is made only when a handler reads it:
@@ -11,6 +12,8 @@ import { Result, type Invocation, type ProcedureHandler } from './types.js';
 export class InvocationAbort {
   /** The client-side timeout timer (details.timeout), cleared when the invocation ends. */
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** The further chunks of a progressive call invocation; they fail when the invocation is aborted. */
+  inputs: InvocationInputs | undefined;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
@@ -36,6 +39,7 @@ export class InvocationAbort {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    this.inputs?.fail(reason);
   }
 }
 
@@ -87,6 +91,8 @@ class InvocationContext implements Invocation {
   readonly details: Dict;
   readonly procedure: string;
   readonly receiveProgress: boolean;
+  readonly progressive: boolean;
+  readonly inputs: AsyncIterable<InvocationChunk>;
   readonly #controller: InvocationAbort;
   readonly #sink: InvocationSink;
   readonly #requestId: number;
@@ -97,6 +103,8 @@ class InvocationContext implements Invocation {
     this.details = message.details;
     this.procedure = procedure;
     this.receiveProgress = message.details['receive_progress'] === true;
+    this.progressive = controller.inputs !== undefined;
+    this.inputs = controller.inputs ?? NO_INPUTS;
     this.#controller = controller;
     this.#sink = sink;
     this.#requestId = message.requestId;

@@ -1,16 +1,60 @@
 import { MessageType } from '../message-types.js';
-import type { ResultMessage, WampMessage } from '../messages.js';
+import type { CallMessage, Dict, ResultMessage, WampMessage } from '../messages.js';
 import type { Call } from './call.js';
-import type { CallOptions, CallResult, CancelMode } from './types.js';
+import { setPayload } from './options.js';
+import { Result, type CallOptions, type CallResult, type CancelMode } from './types.js';
+
+/** The Options of a progressive call's further chunks (all other options were frozen by its first CALL). */
+const MORE: Dict = Object.freeze({ progress: true });
+const LAST: Dict = Object.freeze({});
+
+/** An input item as a chunk's args and kwargs: a `Result` as it is, any other value as `args: [value]`. */
+function chunkOf(item: unknown): [unknown[] | undefined, Dict | undefined] {
+  if (item instanceof Result) return [item.args, item.kwargs];
+  return item === undefined ? [undefined, undefined] : [[item], undefined];
+}
 
 /** The outgoing calls waiting for their RESULT: routes results, errors and cancels to each `Call`. */
 export class CallTable {
   readonly #calls = new Map<number, Call>();
-  readonly #send: (message: WampMessage) => void;
+  readonly #send: (message: WampMessage) => boolean;
+  readonly #drained: () => Promise<void>;
 
-  /** `send` writes a message if the session is open (a no-op otherwise). */
-  constructor(send: (message: WampMessage) => void) {
+  /**
+   * `send` writes a message if the session is open (a no-op otherwise) and returns false when the
+   * write buffer is above its high water mark; `drained` resolves once it is below again (or closed).
+   */
+  constructor(send: (message: WampMessage) => boolean, drained: () => Promise<void>) {
     this.#send = send;
+    this.#drained = drained;
+  }
+
+  /** Shared by every progressive `Call` as its input hook: sends one further CALL chunk. */
+  readonly input = (call: Call, args: unknown[] | undefined, kwargs: Dict | undefined, final: boolean): boolean => {
+    if (!this.#calls.has(call.requestId)) return true;
+    const message: CallMessage = { type: MessageType.CALL, requestId: call.requestId, options: final ? LAST : MORE, procedure: call.procedure };
+    setPayload(message, args, kwargs);
+    return this.#send(message);
+  };
+
+  /**
+   * Send `inputs` as the further chunks of progressive `call`, then an empty final chunk. Waits
+   * while the write buffer is full; stops when the call settles or its input ends otherwise. An
+   * iterable that throws cancels the call (`killnowait`) and rejects it with that error.
+   */
+  async stream(call: Call, inputs: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
+    try {
+      for await (const item of inputs) {
+        if (!call.inputOpen) return;
+        const [args, kwargs] = chunkOf(item);
+        if (!this.input(call, args, kwargs, false)) await this.#drained();
+      }
+      if (call.inputOpen) call.end();
+    } catch (error) {
+      if (call.settled) return;
+      call.cancel('killnowait');
+      this.fail(call.requestId, error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Shared by every `Call` as its cancel hook (one function, not one closure per call): sends CANCEL. */

@@ -8,7 +8,7 @@ import type { Serializer } from '../serializer.js';
 import { isValidUri } from '../uri.js';
 import { Call } from './call.js';
 import { CallTable } from './calls.js';
-import { joinSession, type JoinOptions, type SessionDetails } from './join.js';
+import { joinSession, routerSupports, type JoinOptions, type SessionDetails } from './join.js';
 import { callOptionsDict, publishOptionsDict, setPayload } from './options.js';
 import { reconnectPolicy, reopen } from './reconnect.js';
 import { RegistrationTable, type LocalRegistration } from './registrations.js';
@@ -59,8 +59,8 @@ export class Client {
   #closed = false;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
-  readonly #trySendFn = (message: WampMessage): void => this.#trySend(message);
-  readonly #calls = new CallTable(this.#trySendFn);
+  readonly #trySendFn = (message: WampMessage): boolean => this.#trySend(message);
+  readonly #calls = new CallTable(this.#trySendFn, () => this.#transport?.drained() ?? Promise.resolve());
   readonly #requests = new PendingRequests();
   readonly #registrations = new RegistrationTable(this.#trySendFn);
   readonly #subscriptions = new SubscriptionTable((error) => this.events.emit('error', error));
@@ -196,8 +196,10 @@ export class Client {
     transport.write(this.serializer.serialize(message));
   }
 
-  #trySend(message: WampMessage): void {
-    if (this.#transport?.state === 'open') this.#transport.write(this.serializer.serialize(message));
+  /** Write `message` if the session is open; false when the write buffer is above its high water mark. */
+  #trySend(message: WampMessage): boolean {
+    if (this.#transport?.state !== 'open') return true;
+    return this.#transport.write(this.serializer.serialize(message));
   }
 
   #request(message: WampMessage & { requestId: number }): Promise<WampMessage> {
@@ -255,12 +257,21 @@ export class Client {
     else this.#requests.fail(message.requestId, error);
   }
 
-  /** Call `procedure`; await the returned `Call` for the result, iterate it for progress. */
+  /**
+   * Call `procedure`; await the returned `Call` for the result, iterate it for progress. With
+   * `progressive` (or `inputs`) `args`/`kwargs` are the first chunk of the input: send more with
+   * `call.send()`, the last with `call.end()`.
+   */
   call(procedure: string, args?: unknown[], options: CallOptions = {}): Call {
     const requestId = this.idGen.next();
-    const call = new Call(requestId, procedure, this.#calls.cancel);
+    const progressive = options.progressive === true || options.inputs !== undefined;
+    const call = new Call(requestId, procedure, this.#calls.cancel, progressive ? this.#calls.input : undefined);
     if (!this.#validUris.check(procedure)) {
       call.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid procedure URI ${procedure}`] }));
+      return call;
+    }
+    if (progressive && this.#session !== undefined && !routerSupports(this.#session, 'dealer', 'progressive_call_invocations')) {
+      call.reject(this.errors.create(ErrorUri.FEATURE_NOT_SUPPORTED, { args: ['the router does not support progressive call invocations'] }));
       return call;
     }
     const message: WampMessage = { type: MessageType.CALL, requestId, options: callOptionsDict(options), procedure };
@@ -272,6 +283,7 @@ export class Client {
       return call;
     }
     this.#calls.track(call, options);
+    if (options.inputs !== undefined) void this.#calls.stream(call, options.inputs);
     return call;
   }
 

@@ -40,16 +40,27 @@ export interface JoinOptions {
 
 /** The roles and features this client announces in HELLO. */
 const CLIENT_ROLES: Dict = {
-  caller: { features: { progressive_call_results: true, call_canceling: true, call_timeout: true, caller_identification: true, payload_passthru_mode: true } },
+  caller: {
+    features: {
+      progressive_call_results: true, progressive_call_invocations: true, call_canceling: true, call_timeout: true,
+      caller_identification: true, payload_passthru_mode: true,
+    },
+  },
   callee: {
     features: {
-      progressive_call_results: true, call_canceling: true, call_timeout: true, caller_identification: true,
-      pattern_based_registration: true, shared_registration: true, payload_passthru_mode: true,
+      progressive_call_results: true, progressive_call_invocations: true, call_canceling: true, call_timeout: true,
+      caller_identification: true, pattern_based_registration: true, shared_registration: true, payload_passthru_mode: true,
     },
   },
   publisher: { features: { publisher_identification: true, publisher_exclusion: true, subscriber_blackwhite_listing: true, payload_passthru_mode: true } },
   subscriber: { features: { pattern_based_subscription: true, publisher_identification: true, payload_passthru_mode: true } },
 };
+
+/** True when the router announced `feature` for `role` (`dealer`, `broker`) in WELCOME. */
+export function routerSupports(session: SessionDetails, role: string, feature: string): boolean {
+  const roles = session.details['roles'] as Record<string, { features?: Dict } | undefined> | undefined;
+  return roles?.[role]?.features?.[feature] === true;
+}
 
 const AUTH_REASONS = new Set<string>([ErrorUri.NO_AUTH_METHOD, ErrorUri.NOT_AUTHORIZED]);
 

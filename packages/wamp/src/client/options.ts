@@ -25,6 +25,7 @@ export function callOptionsDict(options: CallOptions): Dict {
   if (isEmpty(options)) return NO_OPTIONS;
   const dict: Dict = { ...options.options };
   if (options.receiveProgress === true) dict['receive_progress'] = true;
+  if (options.progressive === true || options.inputs !== undefined) dict['progress'] = true;
   if (options.timeoutMs !== undefined) dict['timeout'] = options.timeoutMs;
   if (options.discloseMe === true) dict['disclose_me'] = true;
   return dict;

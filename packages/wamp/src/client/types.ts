@@ -20,6 +20,20 @@ export interface CallOptions {
   kwargs?: Dict;
   /** Ask for progressive results (iterate the `Call` to get them). */
   receiveProgress?: boolean;
+  /**
+   * Make a progressive call invocation: the call's `args`/`kwargs` are its first chunk, send more
+   * with `call.send()` and the last one with `call.end()`. The router and the callee must support
+   * `progressive_call_invocations`, else the call rejects with `wamp.error.feature_not_supported`.
+   */
+  progressive?: boolean;
+  /**
+   * Stream these inputs as the call's further chunks (implies `progressive`): each item is sent
+   * like a handler's result (a plain value as `args: [value]`, a `Result` with its args and
+   * kwargs); when the iterable ends, a final empty chunk ends the input. Sending waits while the
+   * connection's write buffer is full; the iterable is left when the call settles. If it throws,
+   * the call is canceled (`killnowait`) and rejects with that error.
+   */
+  inputs?: AsyncIterable<unknown> | Iterable<unknown>;
   /** Dealer-side timeout in milliseconds: the dealer interrupts the callee and rejects with `wamp.error.timeout`. */
   timeoutMs?: number;
   /** Mode used when the signal aborts. Default `killnowait`. */
@@ -113,6 +127,27 @@ export interface Invocation {
   progress(args?: unknown[], kwargs?: Dict): void;
   /** True when the caller asked for progressive results. */
   receiveProgress: boolean;
+  /** True for a progressive call invocation: the caller sends further chunks, read them from `inputs`. */
+  progressive: boolean;
+  /**
+   * The chunks of a progressive call invocation after the first one (which is `args`/`kwargs`),
+   * in order; ends after the caller's final chunk (yielded too), throws when the call is
+   * interrupted (cancel, timeout, the caller left) or the connection is lost. Empty for a plain
+   * invocation. Chunks that come after the handler answered are dropped.
+   */
+  inputs: AsyncIterable<InvocationChunk>;
+}
+
+/** One further chunk of a progressive call invocation. */
+export interface InvocationChunk {
+  /** Positional arguments. */
+  args: unknown[];
+  /** Keyword arguments. */
+  kwargs: Dict;
+  /** The INVOCATION details (`progress: true` on all chunks but the final one). */
+  details: Dict;
+  /** True for the caller's final chunk. */
+  final: boolean;
 }
 
 /** An explicit procedure result with positional and keyword arguments. */

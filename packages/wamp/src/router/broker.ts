@@ -3,7 +3,7 @@ import { IdGenerator, randomId } from '../ids.js';
 import { MessageType } from '../message-types.js';
 import type { Dict, EventMessage, PublishMessage, SubscribeMessage, UnsubscribeMessage } from '../messages.js';
 import { isValidUri, type MatchPolicy } from '../uri.js';
-import { copyEncryption, copyPayload } from './dealer.js';
+import { copyEncryption, copyPayload } from './payload.js';
 import type { RoutedSession } from './session-info.js';
 import { UriTable, type UriEntry } from './uri-table.js';
 

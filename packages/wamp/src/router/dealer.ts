@@ -1,11 +1,14 @@
 import { ErrorUri } from '../error-uris.js';
+import { WampProtocolError } from '../errors.js';
 import { IdGenerator } from '../ids.js';
 import { MessageType } from '../message-types.js';
 import type {
-  CallMessage, CancelMessage, Dict, ErrorMessage, InvocationMessage, Payload, RegisterMessage, ResultMessage, UnregisterMessage, YieldMessage,
+  CallMessage, CancelMessage, Dict, ErrorMessage, InvocationMessage, RegisterMessage, ResultMessage, UnregisterMessage, YieldMessage,
 } from '../messages.js';
 import { isValidUri, type MatchPolicy } from '../uri.js';
 import type { RoutedSession } from './session-info.js';
+import { copyEncryption, copyPayload } from './payload.js';
+import { takesProgressiveInvocations, type InputStream } from './progressive-calls.js';
 import type { UriEntry } from './uri-table.js';
 import { UriTable } from './uri-table.js';
 
@@ -36,6 +39,13 @@ interface Peer {
   readonly serving: Map<number, Invocation>;
   /** Pending invocations this session made, by its CALL request id. */
   readonly calling: Map<number, Invocation>;
+  /**
+   * Progressive calls of this session that ended while it could still send chunks (the callee
+   * answered early, cancel, timeout, refusal), by CALL request id, with their procedure: their
+   * late chunks are dropped. Oldest first; an entry goes when the final chunk comes, or when more
+   * than `MAX_CLOSED_INPUTS` pile up.
+   */
+  readonly closedInputs: Map<number, string>;
 }
 
 interface Invocation {
@@ -49,7 +59,12 @@ interface Invocation {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Set once the caller got its final answer (cancel `skip`/`killnowait`, timeout). */
   answered: boolean;
+  /** Set for a progressive call invocation. */
+  stream: InputStream | undefined;
 }
+
+/** How many ended progressive calls with an open input the dealer remembers per session. */
+const MAX_CLOSED_INPUTS = 1024;
 
 const errorFor = (requestType: number, requestId: number, error: string, args?: unknown[]): ErrorMessage =>
   args === undefined
@@ -69,7 +84,7 @@ export class Dealer {
   #peer(session: RoutedSession): Peer {
     let peer = this.#peers.get(session);
     if (peer === undefined) {
-      peer = { invocationIds: new IdGenerator(), serving: new Map(), calling: new Map() };
+      peer = { invocationIds: new IdGenerator(), serving: new Map(), calling: new Map(), closedInputs: new Map() };
       this.#peers.set(session, peer);
     }
     return peer;
@@ -165,17 +180,44 @@ export class Dealer {
     }
   }
 
-  /** Handle CALL: pick a callee and send it an INVOCATION (or answer `no_such_procedure`). */
+  /**
+   * True when a CALL with `requestId` from `caller` continues one of its calls (a chunk of a
+   * progressive call invocation, or a reuse of a pending request id): `call()` takes it without
+   * new authorization or URI checks.
+   */
+  continues(caller: RoutedSession, requestId: number): boolean {
+    const peer = this.#peers.get(caller);
+    return peer !== undefined && (peer.calling.has(requestId) || peer.closedInputs.has(requestId));
+  }
+
+  /**
+   * Handle CALL: pick a callee and send it an INVOCATION (or answer `no_such_procedure`). A CALL
+   * reusing the request id of a progressive call goes to the same callee as the same invocation.
+   * Throws `WampProtocolError` for a CALL that reuses the request id of a pending call that is
+   * not an open progressive call, or names a different procedure than the call it continues.
+   */
   call(caller: RoutedSession, message: CallMessage): void {
+    const callerPeer = this.#peers.get(caller);
+    if (callerPeer !== undefined) {
+      const pending = callerPeer.calling.get(message.requestId);
+      if (pending !== undefined) return this.#continue(pending, message);
+      const closed = callerPeer.closedInputs.get(message.requestId);
+      if (closed !== undefined) return this.#dropChunk(callerPeer, message, closed);
+    }
+    const progress = message.options['progress'] === true;
     const internal = this.#internal.get(message.procedure);
     if (internal !== undefined) {
+      if (progress) return this.refuseCall(caller, message, ErrorUri.FEATURE_NOT_SUPPORTED, [`${message.procedure} takes no progressive call invocations`]);
       void this.#callInternal(caller, message, internal);
       return;
     }
     const registration = this.registrations.best(message.procedure);
     const callee = registration === undefined ? undefined : this.#pickCallee(registration);
     if (registration === undefined || callee === undefined) {
-      return caller.send(errorFor(MessageType.CALL, message.requestId, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for ${message.procedure}`]));
+      return this.refuseCall(caller, message, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for ${message.procedure}`]);
+    }
+    if (progress && !takesProgressiveInvocations(callee.session)) {
+      return this.refuseCall(caller, message, ErrorUri.FEATURE_NOT_SUPPORTED, [`the callee of ${message.procedure} takes no progressive call invocations`]);
     }
     const options = message.options;
     const receiveProgress = options['receive_progress'] === true;
@@ -191,18 +233,64 @@ export class Dealer {
     if (typeof timeout === 'number' && timeout > 0) details['timeout'] = timeout;
     copyEncryption(options, details);
     const calleePeer = this.#peer(callee.session);
-    const callerPeer = this.#peer(caller);
     const invocation: Invocation = {
       id: calleePeer.invocationIds.next(), caller, callerRequestId: message.requestId, callee: callee.session,
-      callerPeer, calleePeer, receiveProgress, timer: undefined, answered: false,
+      callerPeer: callerPeer ?? this.#peer(caller), calleePeer, receiveProgress, timer: undefined, answered: false,
+      stream: progress ? { procedure: message.procedure, registrationId: registration.id, details, open: true } : undefined,
     };
     calleePeer.serving.set(invocation.id, invocation);
-    callerPeer.calling.set(message.requestId, invocation);
+    invocation.callerPeer.calling.set(message.requestId, invocation);
     if (typeof timeout === 'number' && timeout > 0) {
       invocation.timer = setTimeout(() => this.#expire(invocation), timeout);
     }
-    const out: InvocationMessage = { type: MessageType.INVOCATION, requestId: invocation.id, registrationId: registration.id, details };
+    const out: InvocationMessage = {
+      type: MessageType.INVOCATION, requestId: invocation.id, registrationId: registration.id,
+      details: progress ? { ...details, progress: true } : details,
+    };
     callee.session.send(copyPayload(message, out));
+  }
+
+  /** A further CALL for a pending call: forward a progressive chunk as an INVOCATION with the same id. */
+  #continue(invocation: Invocation, message: CallMessage): void {
+    const stream = invocation.stream;
+    if (stream === undefined || !stream.open) {
+      throw new WampProtocolError(`CALL request id ${message.requestId} is in use by a pending call that takes no more chunks`);
+    }
+    if (message.procedure !== stream.procedure) {
+      throw new WampProtocolError(`progressive CALL ${message.requestId} names ${message.procedure}, but the call is to ${stream.procedure}`);
+    }
+    const progress = message.options['progress'] === true;
+    if (!progress) stream.open = false;
+    const details: Dict = progress ? { ...stream.details, progress: true } : { ...stream.details };
+    copyEncryption(message.options, details);
+    const out: InvocationMessage = { type: MessageType.INVOCATION, requestId: invocation.id, registrationId: stream.registrationId, details };
+    invocation.callee.send(copyPayload(message, out));
+  }
+
+  /** A chunk of a progressive call that already ended: dropped (the caller has its answer). */
+  #dropChunk(peer: Peer, message: CallMessage, procedure: string): void {
+    if (message.procedure !== procedure) {
+      throw new WampProtocolError(`progressive CALL ${message.requestId} names ${message.procedure}, but the call was to ${procedure}`);
+    }
+    if (message.options['progress'] !== true) peer.closedInputs.delete(message.requestId);
+  }
+
+  /**
+   * Answer a CALL with ERROR `uri`. For a progressive CALL, the chunks that follow it are dropped
+   * (used by the router session for invalid URIs and refused authorization too).
+   */
+  refuseCall(caller: RoutedSession, message: CallMessage, uri: string, args?: unknown[]): void {
+    if (message.options['progress'] === true) this.#closeInput(this.#peer(caller), message.requestId, message.procedure);
+    caller.send(errorFor(MessageType.CALL, message.requestId, uri, args));
+  }
+
+  /** Remember that progressive call `requestId` of `peer` ended while chunks may still come. */
+  #closeInput(peer: Peer, requestId: number, procedure: string): void {
+    peer.closedInputs.set(requestId, procedure);
+    if (peer.closedInputs.size > MAX_CLOSED_INPUTS) {
+      const oldest = peer.closedInputs.keys().next();
+      if (oldest.done !== true) peer.closedInputs.delete(oldest.value);
+    }
   }
 
   async #callInternal(caller: RoutedSession, message: CallMessage, handler: InternalProcedure): Promise<void> {
@@ -232,6 +320,11 @@ export class Dealer {
   /** Forget an invocation entirely (no more answers will be forwarded). */
   #finish(invocation: Invocation): void {
     invocation.answered = true;
+    const stream = invocation.stream;
+    if (stream?.open === true) {
+      stream.open = false;
+      this.#closeInput(invocation.callerPeer, invocation.callerRequestId, stream.procedure);
+    }
     if (invocation.timer !== undefined) clearTimeout(invocation.timer);
     invocation.calleePeer.serving.delete(invocation.id);
     invocation.callerPeer.calling.delete(invocation.callerRequestId);
@@ -243,7 +336,9 @@ export class Dealer {
     if (invocation === undefined || invocation.answered) return;
     const canInterrupt = invocation.callee.supports('callee', 'call_canceling');
     const requested = (message.options['mode'] as string | undefined) ?? 'killnowait';
-    const mode = canInterrupt ? requested : 'skip';
+    // A callee waiting for more chunks of a progressive call would wait forever: `skip` interrupts it too.
+    const waitsForChunks = invocation.stream?.open === true && requested === 'skip';
+    const mode = !canInterrupt ? 'skip' : waitsForChunks ? 'killnowait' : requested;
     const canceled = (): void =>
       caller.send(errorFor(MessageType.CALL, invocation.callerRequestId, ErrorUri.CANCELED, ['the call was canceled']));
     if (mode === 'kill') {
@@ -293,21 +388,3 @@ export class Dealer {
     }
   }
 }
-
-const ENCRYPTION_KEYS = ['enc_algo', 'enc_serializer', 'enc_key'] as const;
-
-/** Copy the payload passthru (end-to-end encryption) keys of `from` into `to`. */
-export function copyEncryption(from: Dict, to: Dict): void {
-  for (const key of ENCRYPTION_KEYS) if (from[key] !== undefined) to[key] = from[key];
-}
-
-/** Copy the args/kwargs or transparent payload of `from` into `to` (only what is set); returns `to`. */
-export function copyPayload<T extends Payload>(from: Payload, to: T): T {
-  if (from.payload !== undefined) to.payload = from.payload;
-  else {
-    if (from.args !== undefined) to.args = from.args;
-    if (from.kwargs !== undefined) to.kwargs = from.kwargs;
-  }
-  return to;
-}
-

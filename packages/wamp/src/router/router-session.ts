@@ -7,6 +7,7 @@ import type { Dict, HelloMessage, WampMessage } from '../messages.js';
 import type { Serializer } from '../serializer.js';
 import { isValidUri } from '../uri.js';
 import { anonymousAuthenticator, AuthenticationFailed, type AuthIdentity, type Authenticator, type HelloInfo } from './authenticators.js';
+import { PROGRESSIVE_CALL_INVOCATIONS } from './progressive-calls.js';
 import type { Realm } from './realm.js';
 import type { Action, Authorizer, RoutedSession } from './session-info.js';
 
@@ -329,8 +330,10 @@ export class RouterSession implements RoutedSession {
     }
     if (ok) return true;
     const silent = message.type === MessageType.PUBLISH && message.options['acknowledge'] !== true;
-    if (!silent) {
-      this.send({ type: MessageType.ERROR, requestType: message.type, requestId: message.requestId, details: {}, error: ErrorUri.NOT_AUTHORIZED, args: [`${this.authrole} may not ${action} ${uri}`] });
+    const args = [`${this.authrole} may not ${action} ${uri}`];
+    if (message.type === MessageType.CALL) this.#realm?.dealer.refuseCall(this, message, ErrorUri.NOT_AUTHORIZED, args);
+    else if (!silent) {
+      this.send({ type: MessageType.ERROR, requestType: message.type, requestId: message.requestId, details: {}, error: ErrorUri.NOT_AUTHORIZED, args });
     }
     return false;
   }
@@ -348,9 +351,14 @@ export class RouterSession implements RoutedSession {
       case MessageType.UNSUBSCRIBE:
         return realm.broker.unsubscribe(this, message);
       case MessageType.CALL:
+        if (message.options['progress'] === true && !this.supports('caller', PROGRESSIVE_CALL_INVOCATIONS)) {
+          throw new WampProtocolError('a progressive CALL from a caller that did not announce progressive_call_invocations');
+        }
+        // A chunk of a progressive call was authorized (and its URI checked) with the call's first CALL.
+        if (realm.dealer.continues(this, message.requestId)) return realm.dealer.call(this, message);
         // A procedure registered under its exact URI (or served inside the router) was validated when it was registered.
         if (!realm.dealer.knows(message.procedure) && !isValidUri(message.procedure)) {
-          return this.send({ type: MessageType.ERROR, requestType: MessageType.CALL, requestId: message.requestId, details: {}, error: ErrorUri.INVALID_URI });
+          return realm.dealer.refuseCall(this, message, ErrorUri.INVALID_URI);
         }
         if (!authorize) return realm.dealer.call(this, message);
         return this.#ifAuthorized(message, message.procedure, () => realm.dealer.call(this, message));

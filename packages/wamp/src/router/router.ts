@@ -86,7 +86,7 @@ const FEATURES = {
     features: {
       caller_identification: true, progressive_call_results: true, call_canceling: true, call_timeout: true,
       pattern_based_registration: true, shared_registration: true, session_meta_api: true,
-      registration_meta_api: true, payload_passthru_mode: true,
+      registration_meta_api: true, payload_passthru_mode: true, progressive_call_invocations: true,
     },
   },
 };
