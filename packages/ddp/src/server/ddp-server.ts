@@ -1,10 +1,12 @@
-import type { Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { listenWebSocket, type Listener, type Transport, CLOSE_GOING_AWAY } from '@rt/transport';
 import { ejson as defaultEJSON } from '../ejson.js';
 import { SUPPORTED_VERSIONS } from '../versions.js';
 import { createLoginMethod, createLogoutMethod } from './login.js';
 import { RateLimiter } from './rate-limiter.js';
 import { Session, type ClientInfo, type SessionConfig } from './session.js';
+import { checkSockJSRoute, installSockJS, sockjsSettings, type SockJSEndpoint, type SockJSSettings } from './sockjs-endpoint.js';
 import type { DDPConnection, DDPServerOptions, ErrorContext, ListenOptions, MethodHandler, PublishHandler } from './types.js';
 
 const DEFAULT_PATH = '/websocket';
@@ -12,7 +14,7 @@ const DEFAULT_PATH = '/websocket';
 /**
  * A DDP server: methods and publications in Meteor's style, a per-client merge box,
  * version negotiation, heartbeats, logins, per-connection limits and rate limits, over WebSocket at
- * `/websocket` (its own port or a path on a shared HTTP server) or over any `Transport`.
+ * `/websocket` and SockJS at `/sockjs` (its own port or a shared HTTP server) or over any `Transport`.
  */
 export class DDPServer {
   readonly #config: SessionConfig;
@@ -21,6 +23,10 @@ export class DDPServer {
   readonly #universal: PublishHandler[] = [];
   readonly #sessions = new Set<Session>();
   readonly #listeners: Listener[] = [];
+  readonly #sockjs: SockJSSettings | undefined;
+  readonly #sockjsEndpoints: SockJSEndpoint[] = [];
+  /** HTTP servers `listen()` created (closed with the DDP server). */
+  readonly #ownServers: HttpServer[] = [];
   #closing: Promise<void> | undefined;
 
   constructor(options: DDPServerOptions = {}) {
@@ -44,6 +50,7 @@ export class DDPServer {
       reportError: onError,
     };
     if (this.#config.versions.length === 0) throw new RangeError('a DDP server needs at least one version');
+    this.#sockjs = sockjsSettings(options.sockjs, this.#config.maxMessageBytes);
     if (options.login) {
       this.#methods.set('login', createLoginMethod(options.login));
       this.#methods.set('logout', createLogoutMethod(options.logout));
@@ -88,22 +95,55 @@ export class DDPServer {
     return this;
   }
 
-  /** Listen for WebSocket clients on `host:port` (port 0 picks one); resolves the bound address. */
+  /**
+   * Listen on `host:port` (port 0 picks one): WebSocket at `path` and, unless the `sockjs`
+   * option is `false`, SockJS at its prefix. Resolves the bound address.
+   */
   async listen(options: ListenOptions = {}): Promise<{ host: string; port: number }> {
-    const listener = await listenWebSocket({
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 0,
-      path: options.path ?? DEFAULT_PATH,
-      maxPayload: this.#config.maxMessageBytes,
-    });
+    const host = options.host ?? '127.0.0.1';
+    const path = options.path ?? DEFAULT_PATH;
+    const maxPayload = this.#config.maxMessageBytes;
+    if (!this.#sockjs) {
+      const listener = await listenWebSocket({ host, port: options.port ?? 0, path, maxPayload });
+      this.#adopt(listener);
+      return { host: listener.address.host, port: listener.address.port };
+    }
+    // Every route is in place before the port opens: no client meets a half-served port.
+    const server = createServer(upgradeRequired);
+    checkSockJSRoute(server, this.#sockjs, path);
+    const listener = await listenWebSocket({ server, host, path, maxPayload });
+    const endpoint = await installSockJS(server, this.#sockjs, (transport, info) => this.accept(transport, info));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port ?? 0, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await Promise.all([listener.close(), endpoint.close()]);
+      throw error;
+    }
+    this.#ownServers.push(server);
     this.#adopt(listener);
-    return { host: listener.address.host, port: listener.address.port };
+    this.#sockjsEndpoints.push(endpoint);
+    return { host, port: (server.address() as AddressInfo).port };
   }
 
-  /** Serve DDP on `path` (default `/websocket`) of an existing HTTP server that is already listening. */
+  /**
+   * Serve DDP on an HTTP server that is already listening: WebSocket on `path` (default
+   * `/websocket`) and SockJS at its prefix (which goes before the server's other request
+   * handlers, so attach after adding yours).
+   */
   async attach(server: HttpServer, options: { path?: string } = {}): Promise<void> {
-    const listener = await listenWebSocket({ server, path: options.path ?? DEFAULT_PATH, maxPayload: this.#config.maxMessageBytes });
+    const path = options.path ?? DEFAULT_PATH;
+    if (this.#sockjs) checkSockJSRoute(server, this.#sockjs, path);
+    const listener = await listenWebSocket({ server, path, maxPayload: this.#config.maxMessageBytes });
     this.#adopt(listener);
+    if (this.#sockjs) {
+      this.#sockjsEndpoints.push(await installSockJS(server, this.#sockjs, (transport, info) => this.accept(transport, info)));
+    }
   }
 
   /** Serve one client over any message transport (an in-memory pair, a custom listener, ...). */
@@ -120,8 +160,9 @@ export class DDPServer {
   /** Stop listening and close every connection. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.all(this.#listeners.map((listener) => listener.close()));
+      await Promise.all([...this.#listeners, ...this.#sockjsEndpoints].map((listener) => listener.close()));
       await Promise.all([...this.#sessions].map((session) => session.close(CLOSE_GOING_AWAY, 'server shutting down')));
+      await Promise.all(this.#ownServers.map(closeHttpServer));
     })();
     return this.#closing;
   }
@@ -137,4 +178,16 @@ export class DDPServer {
       this.accept(transport, { remoteAddress: info.remoteAddress, headers: info.request?.headers });
     });
   }
+}
+
+/** What the server's own HTTP port answers outside the WebSocket path and the SockJS prefix. */
+function upgradeRequired(_request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket upgrade required');
+}
+
+function closeHttpServer(server: HttpServer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

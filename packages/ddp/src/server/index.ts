@@ -32,6 +32,7 @@ export type {
   ObserveCallbacks,
   PublishableCursor,
   PublishHandler,
+  SockJSOptions,
 } from './types.js';
 export type { ClientInfo } from './session.js';
 export { DDPError, EJSONError } from '../errors.js';

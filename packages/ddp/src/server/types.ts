@@ -142,6 +142,12 @@ export interface DDPServerOptions {
    * one with its own clock. Default: a new, empty `RateLimiter` (see `DDPServer.rateLimiter`).
    */
   rateLimiter?: RateLimiter;
+  /**
+   * Serve SockJS, as Meteor does, beside `/websocket` on the same HTTP server: Meteor's browser
+   * clients connect through it (`/sockjs/info`, then WebSocket, xhr-streaming or xhr-polling).
+   * `true` (default) uses Meteor's settings, an object changes them, `false` serves WebSocket only.
+   */
+  sockjs?: boolean | SockJSOptions;
   /** Called for every new connection after the DDP handshake. */
   onConnection?: (connection: DDPConnection) => void;
   /**
@@ -151,12 +157,46 @@ export interface DDPServerOptions {
   onError?: (error: unknown, context: ErrorContext) => void;
 }
 
+/**
+ * The SockJS endpoint (the `sockjs` package Meteor uses). Defaults are Meteor's; the
+ * environment variables Meteor reads for them are named beside each.
+ */
+export interface SockJSOptions {
+  /** URL prefix. Default `/sockjs`. */
+  prefix?: string;
+  /**
+   * Offer SockJS's WebSocket transports (`<prefix>/<server>/<session>/websocket` and the raw
+   * `<prefix>/websocket`). `false` leaves the HTTP transports, as Meteor's `DISABLE_WEBSOCKETS`.
+   * Default `true`.
+   */
+  websocket?: boolean;
+  /** Send a SockJS heartbeat frame after this many idle milliseconds. Default 45 000. */
+  heartbeatDelayMs?: number;
+  /**
+   * End an HTTP-transport session after its client has had no request open this long
+   * (a client that stopped polling is seen to leave only then). Default 60 000.
+   */
+  disconnectDelayMs?: number;
+  /** Set a `JSESSIONID` cookie for load balancers with sticky sessions (`USE_JSESSIONID`). Default `false`. */
+  jsessionid?: boolean;
+  /** Leave out the CORS headers (`DISABLE_SOCKJS_CORS`). Default `false`. */
+  disableCors?: boolean;
+  /** Bytes one streaming response carries before the client opens the next. Default 128 KiB. */
+  responseLimitBytes?: number;
+  /**
+   * Largest SockJS frame accepted: one WebSocket frame or one `xhr_send` body, either of which
+   * may batch several DDP messages. Larger ones close the session with 1009.
+   * Default 8 × `limits.maxMessageBytes`.
+   */
+  maxFrameBytes?: number;
+}
+
 /** Options for `DDPServer.listen`. */
 export interface ListenOptions {
   /** Interface to bind. Default `127.0.0.1`. */
   host?: string;
   /** Port to bind; 0 (default) picks a free one. */
   port?: number;
-  /** WebSocket path. Default `/websocket`, as Meteor. */
+  /** WebSocket path. Default `/websocket`, as Meteor. SockJS is served beside it (see `DDPServerOptions.sockjs`). */
   path?: string;
 }
