@@ -1,7 +1,7 @@
 import { createMemoryPair, type Transport } from '@rt/transport';
 import { afterEach } from 'vitest';
 import { DDPClient, type DDPClientEvents, type DDPClientOptions } from '../src/index.js';
-import { DDPServer, type DDPServerOptions, type PublicationContext } from '../src/server/index.js';
+import { DDPServer, type DDPServerOptions, type MethodHandler, type PublicationContext } from '../src/server/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -155,4 +155,25 @@ export class Table {
     });
     context.ready();
   }
+}
+
+export const DAY = 86_400_000;
+
+/** The methods the interop tests call on an `items` table: add, rename (clearing `at`), drop, nextDay. */
+export function itemMethods(table: Table): Record<string, MethodHandler> {
+  return {
+    add(id: string, name: string) {
+      table.insert(id, { name });
+      return `added ${id}`;
+    },
+    rename(id: string, name: string) {
+      table.update(id, { name, at: undefined });
+    },
+    drop(id: string) {
+      table.remove(id);
+    },
+    nextDay(date: Date) {
+      return new Date(date.getTime() + DAY);
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { FaultProxy, peerAvailable, useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DDPServer } from '../src/server/index.js';
-import { Table } from './helpers.js';
+import { DAY, itemMethods, Table } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -18,7 +18,6 @@ function installed(name: string): () => { available: boolean; reason?: string } 
   };
 }
 
-const DAY = 86_400_000;
 
 /** Our server on a real port, behind a fault proxy, with an `items` publication and methods. */
 async function interopServer(): Promise<{ server: DDPServer; table: Table; proxy: FaultProxy }> {
@@ -29,19 +28,7 @@ async function interopServer(): Promise<{ server: DDPServer; table: Table; proxy
     table.publishTo(this, 'items');
   });
   server.methods({
-    add(id: string, name: string) {
-      table.insert(id, { name });
-      return `added ${id}`;
-    },
-    rename(id: string, name: string) {
-      table.update(id, { name, at: undefined });
-    },
-    drop(id: string) {
-      table.remove(id);
-    },
-    nextDay(date: Date) {
-      return new Date(date.getTime() + DAY);
-    },
+    ...itemMethods(table),
   });
   const address = await server.listen({ port: 0 });
   const proxy = await FaultProxy.start({ target: address });

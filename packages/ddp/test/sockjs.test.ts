@@ -9,7 +9,7 @@ import { ConnectionError } from '@rt/transport';
 import { DDPError, DDPServer, type DDPConnection, type DDPServerOptions } from '../src/server/index.js';
 import { installSockJS, sockjsSettings } from '../src/server/sockjs-endpoint.js';
 import type { SockJSTransport } from '../src/server/sockjs-transport.js';
-import { Table } from './helpers.js';
+import { DAY, itemMethods, Table } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -39,7 +39,6 @@ function installed(name: string): () => { available: boolean; reason?: string } 
 const hasSockJSClient = await peerAvailable('sockjs-client', installed('sockjs-client'));
 const hasDDP = await peerAvailable('ddp', installed('ddp'));
 
-const DAY = 86_400_000;
 const TIMEOUT_MS = 5_000;
 
 /** Resolves when `register` calls back. */
@@ -75,19 +74,7 @@ function ddpServer(options: DDPServerOptions = {}): {
     table.publishTo(this, 'items');
   });
   server.methods({
-    add(id: string, name: string) {
-      table.insert(id, { name });
-      return `added ${id}`;
-    },
-    rename(id: string, name: string) {
-      table.update(id, { name, at: undefined });
-    },
-    drop(id: string) {
-      table.remove(id);
-    },
-    nextDay(date: Date) {
-      return new Date(date.getTime() + DAY);
-    },
+    ...itemMethods(table),
     whoami() {
       return { userId: this.userId, address: this.connection.clientAddress ?? null, forwarded: this.connection.httpHeaders['x-forwarded-for'] ?? null };
     },
