@@ -9,14 +9,13 @@ import { isValidUri } from '../uri.js';
 import { Call } from './call.js';
 import { CallTable } from './calls.js';
 import { joinSession, routerSupports, type JoinOptions, type SessionDetails } from './join.js';
-import { callOptionsDict, publishOptionsDict, setPayload } from './options.js';
+import { callOptionsDict, publishOptionsDict, registerOptionsDict, setPayload, subscribeOptionsDict } from './options.js';
 import { reconnectPolicy, reopen } from './reconnect.js';
 import { RegistrationTable, type LocalRegistration } from './registrations.js';
 import { PendingRequests } from './requests.js';
 import { SubscriptionTable, type LocalSubscription } from './subscriptions.js';
 import type { CallOptions, EventHandler, ProcedureHandler, PublishOptions, RegisterOptions, SubscribeOptions } from './types.js';
 import { ValidUriCache } from './uri-cache.js';
-
 
 /** Options of a `Client` (see `connect`). */
 export interface ClientOptions extends JoinOptions {
@@ -37,7 +36,6 @@ export type ClientEvents = {
   /** A subscription handler threw, or restoring state after a reconnect failed. */
   error: [Error];
 };
-
 
 /** The resolved result of an unacknowledged publish. */
 const NOTHING: Promise<undefined> = Promise.resolve(undefined);
@@ -202,10 +200,15 @@ export class Client {
     return this.#transport.write(this.serializer.serialize(message));
   }
 
-  #request(message: WampMessage & { requestId: number }): Promise<WampMessage> {
+  /** Send a request; `onAnswer` runs as soon as the answer arrives, before any later message is handled. */
+  #request(message: WampMessage & { requestId: number }, onAnswer?: (answer: WampMessage) => void): Promise<WampMessage> {
     return new Promise((resolve, reject) => {
       this.#send(message);
-      this.#requests.add(message.requestId, { resolve, reject });
+      const answered = (answer: WampMessage): void => {
+        onAnswer?.(answer);
+        resolve(answer);
+      };
+      this.#requests.add(message.requestId, { resolve: answered, reject });
     });
   }
 
@@ -298,11 +301,7 @@ export class Client {
   register(procedure: string, handler: ProcedureHandler, options: RegisterOptions = {}): Promise<number> {
     const match = options.match ?? 'exact';
     if (!isValidUri(procedure, match)) return Promise.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid procedure URI ${procedure}`] }));
-    const dict: Dict = { ...options.options };
-    if (match !== 'exact') dict['match'] = match;
-    if (options.invoke !== undefined) dict['invoke'] = options.invoke;
-    if (options.discloseCaller === true) dict['disclose_caller'] = true;
-    return this.#register(procedure, handler, dict);
+    return this.#register(procedure, handler, registerOptionsDict(options));
   }
 
   /** Unregister `procedure` (only `registrationId` when given). */
@@ -337,19 +336,18 @@ export class Client {
   }
 
   async #subscribe(topic: string, handler: EventHandler, options: Dict): Promise<number> {
-    const answer = await this.#request({ type: MessageType.SUBSCRIBE, requestId: this.idGen.next(), options, topic });
-    const id = (answer as { subscriptionId: number }).subscriptionId;
-    this.#subscriptions.add(id, topic, handler, options);
-    return id;
+    // The subscription is known before the next message is handled: events (retained ones) may follow SUBSCRIBED at once.
+    const answer = await this.#request({ type: MessageType.SUBSCRIBE, requestId: this.idGen.next(), options, topic }, (subscribed) => {
+      this.#subscriptions.add((subscribed as { subscriptionId: number }).subscriptionId, topic, handler, options);
+    });
+    return (answer as { subscriptionId: number }).subscriptionId;
   }
 
   /** Subscribe `handler` to `topic`; resolves the subscription id. */
   subscribe(topic: string, handler: EventHandler, options: SubscribeOptions = {}): Promise<number> {
     const match = options.match ?? 'exact';
     if (!isValidUri(topic, match)) return Promise.reject(this.errors.create(ErrorUri.INVALID_URI, { args: [`invalid topic URI ${topic}`] }));
-    const dict: Dict = { ...options.options };
-    if (match !== 'exact') dict['match'] = match;
-    return this.#subscribe(topic, handler, dict);
+    return this.#subscribe(topic, handler, subscribeOptionsDict(options));
   }
 
   /** Unsubscribe from `topic` (only `subscriptionId` when given). */

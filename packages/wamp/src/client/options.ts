@@ -1,5 +1,5 @@
 import type { Dict, Payload } from '../messages.js';
-import type { CallOptions, PublishOptions } from './types.js';
+import type { CallOptions, PublishOptions, RegisterOptions, SubscribeOptions } from './types.js';
 
 /** The Options of a message that sets none: one shared, frozen dictionary (it is only ever serialized). */
 const NO_OPTIONS: Dict = Object.freeze({});
@@ -17,6 +17,24 @@ export function publishOptionsDict(options: PublishOptions): Dict {
   if (options.excludeAuthrole !== undefined) dict['exclude_authrole'] = options.excludeAuthrole;
   if (options.eligibleAuthrole !== undefined) dict['eligible_authrole'] = options.eligibleAuthrole;
   if (options.discloseMe === true) dict['disclose_me'] = true;
+  if (options.retain === true) dict['retain'] = true;
+  return dict;
+}
+
+/** The SUBSCRIBE Options dictionary for `options`. */
+export function subscribeOptionsDict(options: SubscribeOptions): Dict {
+  const dict: Dict = { ...options.options };
+  if (options.match !== undefined && options.match !== 'exact') dict['match'] = options.match;
+  if (options.getRetained === true) dict['get_retained'] = true;
+  return dict;
+}
+
+/** The REGISTER Options dictionary for `options`. */
+export function registerOptionsDict(options: RegisterOptions): Dict {
+  const dict: Dict = { ...options.options };
+  if (options.match !== undefined && options.match !== 'exact') dict['match'] = options.match;
+  if (options.invoke !== undefined) dict['invoke'] = options.invoke;
+  if (options.discloseCaller === true) dict['disclose_caller'] = true;
   return dict;
 }
 

@@ -61,6 +61,7 @@ export class SubscriptionTable {
       args: message.args ?? [], kwargs: message.kwargs ?? {}, details, publicationId: message.publicationId,
       subscriptionId: message.subscriptionId,
       topic: typeof message.details['topic'] === 'string' ? message.details['topic'] : subscription.topic,
+      retained: message.details['retained'] === true,
     };
     // In order: while an async handler runs, later events queue behind it; when idle, deliver at once.
     let tail: Promise<void> | undefined;

@@ -80,6 +80,12 @@ export interface PublishOptions {
   eligibleAuthrole?: string[];
   /** Ask the broker to tell subscribers who published. */
   discloseMe?: boolean;
+  /**
+   * Event retention: the broker keeps this event as the topic's retained event (replacing the one
+   * before) for later subscribers that ask for it (`getRetained`). A retained publish with no args
+   * and no kwargs clears it instead. The router must announce `event_retention`, else it is ignored.
+   */
+  retain?: boolean;
   /** Extra PUBLISH options sent as they are. */
   options?: Dict;
 }
@@ -88,6 +94,11 @@ export interface PublishOptions {
 export interface SubscribeOptions {
   /** `exact` (default), `prefix` or `wildcard`. */
   match?: MatchPolicy;
+  /**
+   * Event retention: right after subscribing, get the retained event of every topic the
+   * subscription matches (with `retained: true`), before any live event.
+   */
+  getRetained?: boolean;
   /** Extra SUBSCRIBE options sent as they are. */
   options?: Dict;
 }
@@ -106,6 +117,8 @@ export interface SubscriptionEvent {
   subscriptionId: number;
   /** The topic the event was published to (differs from the subscription's for patterns). */
   topic: string;
+  /** True for a topic's retained event, delivered because the subscription asked for it (`details.retained`). */
+  retained: boolean;
 }
 
 /** Handles events; events of one subscription are delivered one at a time, in order. */

@@ -4,6 +4,8 @@ import { MessageType } from '../message-types.js';
 import type { Dict, EventMessage, PublishMessage, SubscribeMessage, UnsubscribeMessage } from '../messages.js';
 import { isValidUri, type MatchPolicy } from '../uri.js';
 import { copyEncryption, copyPayload } from './payload.js';
+import { allowed, filterOf } from './publication-filter.js';
+import { RetainedEvents } from './retention.js';
 import type { RoutedSession } from './session-info.js';
 import { UriTable, type UriEntry } from './uri-table.js';
 
@@ -13,50 +15,19 @@ export interface Subscription extends UriEntry {
   readonly subscribers: Set<RoutedSession>;
 }
 
-/** Publication options that filter receivers. */
-interface Filter {
-  exclude: Set<number> | undefined;
-  excludeAuthid: Set<string> | undefined;
-  excludeAuthrole: Set<string> | undefined;
-  eligible: Set<number> | undefined;
-  eligibleAuthid: Set<string> | undefined;
-  eligibleAuthrole: Set<string> | undefined;
-}
-
-const setOf = <T>(value: unknown): Set<T> | undefined => (Array.isArray(value) ? new Set(value as T[]) : undefined);
-
-/** The receiver filter of a publication, or `undefined` when it sets none (the usual case). */
-function filterOf(options: Dict): Filter | undefined {
-  const exclude = options['exclude'];
-  const excludeAuthid = options['exclude_authid'];
-  const excludeAuthrole = options['exclude_authrole'];
-  const eligible = options['eligible'];
-  const eligibleAuthid = options['eligible_authid'];
-  const eligibleAuthrole = options['eligible_authrole'];
-  if (!Array.isArray(exclude) && !Array.isArray(excludeAuthid) && !Array.isArray(excludeAuthrole)
-    && !Array.isArray(eligible) && !Array.isArray(eligibleAuthid) && !Array.isArray(eligibleAuthrole)) return undefined;
-  return {
-    exclude: setOf(exclude), excludeAuthid: setOf(excludeAuthid), excludeAuthrole: setOf(excludeAuthrole),
-    eligible: setOf(eligible), eligibleAuthid: setOf(eligibleAuthid), eligibleAuthrole: setOf(eligibleAuthrole),
-  };
-}
-
-function allowed(session: RoutedSession, filter: Filter): boolean {
-  if (filter.exclude?.has(session.id) === true) return false;
-  if (filter.excludeAuthid?.has(session.authid) === true) return false;
-  if (filter.excludeAuthrole?.has(session.authrole) === true) return false;
-  if (filter.eligible !== undefined && !filter.eligible.has(session.id)) return false;
-  if (filter.eligibleAuthid !== undefined && !filter.eligibleAuthid.has(session.authid)) return false;
-  if (filter.eligibleAuthrole !== undefined && !filter.eligibleAuthrole.has(session.authrole)) return false;
-  return true;
-}
-
-/** Routes events to subscribers: patterns, exclusion, black/whitelists, disclosure, acks. */
+/** Routes events to subscribers: patterns, exclusion, black/whitelists, disclosure, acks, retained events. */
 export class Broker {
   readonly subscriptions = new UriTable<Subscription>();
+  /** The retained events (`retain` / `get_retained`), at most `maxRetainedTopics` topics. */
+  readonly retained: RetainedEvents;
   readonly #ids = new IdGenerator();
   /** Called when subscriptions change, for meta events. */
   onChange: ((event: 'create' | 'subscribe' | 'unsubscribe' | 'delete', session: RoutedSession, subscription: Subscription) => void) | undefined;
+
+  /** `maxRetainedTopics`: how many topics keep a retained event (the oldest go first). */
+  constructor(maxRetainedTopics?: number) {
+    this.retained = new RetainedEvents(maxRetainedTopics);
+  }
 
   /** Handle SUBSCRIBE (subscribing twice to the same URI and policy returns the same id). */
   subscribe(session: RoutedSession, message: SubscribeMessage): void {
@@ -73,6 +44,10 @@ export class Broker {
     const isNew = !subscription.subscribers.has(session);
     subscription.subscribers.add(session);
     session.send({ type: MessageType.SUBSCRIBED, requestId: message.requestId, subscriptionId: subscription.id });
+    // Retained events go right after SUBSCRIBED, so before any live event of the subscription.
+    if (isNew && message.options['get_retained'] === true) {
+      for (const event of this.retained.eventsFor(subscription, session)) session.send(event);
+    }
     if (isNew) this.onChange?.('subscribe', session, subscription);
   }
 
@@ -110,15 +85,18 @@ export class Broker {
     const filter = filterOf(options);
     const excludeMe = options['exclude_me'] !== false;
     const disclose = options['disclose_me'] === true && publisher !== undefined;
+    const publisherDetails: Dict = {};
+    if (disclose) {
+      publisherDetails['publisher'] = publisher.id;
+      publisherDetails['publisher_authid'] = publisher.authid;
+      publisherDetails['publisher_authrole'] = publisher.authrole;
+    }
+    copyEncryption(options, publisherDetails);
+    if (options['retain'] === true) {
+      this.retained.retain(message, { publicationId, publisherId: publisher?.id, excludeMe, filter, details: publisherDetails });
+    }
     for (const subscription of this.subscriptions.matching(message.topic)) {
-      const details: Dict = {};
-      if (subscription.match !== 'exact') details['topic'] = message.topic;
-      if (disclose) {
-        details['publisher'] = publisher.id;
-        details['publisher_authid'] = publisher.authid;
-        details['publisher_authrole'] = publisher.authrole;
-      }
-      copyEncryption(options, details);
+      const details: Dict = subscription.match === 'exact' ? { ...publisherDetails } : { ...publisherDetails, topic: message.topic };
       // One message object for every subscriber: the session serializes it once per serializer.
       const event = copyPayload(message, { type: MessageType.EVENT, subscriptionId: subscription.id, publicationId, details } as EventMessage);
       for (const subscriber of subscription.subscribers) {

@@ -3,7 +3,16 @@ import { MessageType } from '../message-types.js';
 import type { Dict } from '../messages.js';
 import { Broker, type Subscription } from './broker.js';
 import { Dealer, type Registration } from './dealer.js';
-import { sessionDetails, type RoutedSession } from './session-info.js';
+import { sessionDetails, type Authorizer, type RoutedSession } from './session-info.js';
+import { Testaments } from './testaments.js';
+
+/** Options of a `Realm`. */
+export interface RealmOptions {
+  /** How many topics keep a retained event (default 10 000); beyond it the oldest retained event is dropped. */
+  maxRetainedTopics?: number | undefined;
+  /** The router's authorization hook, also asked when a session adds a testament (`publish` on its topic). */
+  authorize?: Authorizer | undefined;
+}
 
 class MetaError extends Error {
   constructor(readonly uri: string, message: string) {
@@ -22,13 +31,17 @@ function byMatch<T extends { match: string; id: number }>(entries: T[]): Dict {
   };
 }
 
-/** A routing namespace: its sessions, dealer, broker and meta API. */
+/** A routing namespace: its sessions, dealer, broker, meta API and the sessions' testaments. */
 export class Realm {
   readonly sessions = new Map<number, RoutedSession>();
   readonly dealer = new Dealer();
-  readonly broker = new Broker();
+  readonly broker: Broker;
+  /** The testaments sessions left (`wamp.session.add_testament`). */
+  readonly testaments: Testaments;
 
-  constructor(readonly name: string) {
+  constructor(readonly name: string, options: RealmOptions = {}) {
+    this.broker = new Broker(options.maxRetainedTopics);
+    this.testaments = new Testaments(this.dealer, (session) => this.sessions.get(session.id) === session, options.authorize);
     this.#addSessionMeta();
     this.#addRegistrationMeta();
     this.#addSubscriptionMeta();
@@ -44,12 +57,25 @@ export class Realm {
     this.#meta('wamp.session.on_join', [sessionDetails(session)]);
   }
 
-  /** A session ended: drop its registrations and subscriptions and publish `wamp.session.on_leave`. */
+  /**
+   * A session ended: drop its registrations and subscriptions, publish its testaments (as its own
+   * publications, in order, after it stopped receiving events) and then `wamp.session.on_leave`.
+   */
   leave(session: RoutedSession): void {
-    if (!this.sessions.delete(session.id)) return;
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    const testaments = this.testaments.take(session);
     this.dealer.detach(session);
     this.broker.detach(session);
+    for (const testament of testaments) this.broker.publish(session, testament);
     this.#meta('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
+  }
+
+  /** Publish the testaments of every session now (router shutdown, while the other sessions still listen). */
+  publishTestaments(): void {
+    for (const session of this.testaments.sessions()) {
+      for (const testament of this.testaments.take(session)) this.broker.publish(session, testament);
+    }
   }
 
   #meta(topic: string, args: unknown[]): void {

@@ -4,7 +4,7 @@ import { CLOSE_PROTOCOL_ERROR, listenWebSocket, type Listener, type Transport } 
 import { serializerForSubprotocol, serializers, type Serializer, type SerializerName } from '../serializer.js';
 import { acceptRawSocket } from '../rawsocket/socket.js';
 import type { Authenticator } from './authenticators.js';
-import { Realm } from './realm.js';
+import { Realm, type RealmOptions } from './realm.js';
 import { RouterSession, type RouterContext } from './router-session.js';
 import type { Authorizer } from './session-info.js';
 
@@ -31,6 +31,12 @@ export interface RouterOptions {
    * the 2^31 - 1 ms timer range) turns it off.
    */
   slowConsumerTimeoutMs?: number;
+  /**
+   * Event retention: how many topics of one realm keep a retained event (default 10 000,
+   * `DEFAULT_MAX_RETAINED_TOPICS`; 0 turns retention off). Beyond it, the topic whose event was
+   * retained longest ago loses it.
+   */
+  maxRetainedTopics?: number;
 }
 
 /** Default `RouterOptions.maxOutgoingBuffer`: 4 MiB. */
@@ -79,7 +85,7 @@ const FEATURES = {
     features: {
       publisher_identification: true, publisher_exclusion: true, subscriber_blackwhite_listing: true,
       pattern_based_subscription: true, session_meta_api: true, subscription_meta_api: true,
-      payload_passthru_mode: true,
+      payload_passthru_mode: true, event_retention: true,
     },
   },
   dealer: {
@@ -87,6 +93,7 @@ const FEATURES = {
       caller_identification: true, progressive_call_results: true, call_canceling: true, call_timeout: true,
       pattern_based_registration: true, shared_registration: true, session_meta_api: true,
       registration_meta_api: true, payload_passthru_mode: true, progressive_call_invocations: true,
+      testament_meta_api: true,
     },
   },
 };
@@ -106,7 +113,7 @@ export class Router {
 
   constructor(options: RouterOptions) {
     this.#options = options;
-    for (const name of options.realms) this.#realms.set(name, new Realm(name));
+    for (const name of options.realms) this.addRealm(name);
     const auth = options.auth;
     this.#context = {
       realm: (name) => this.#realms.get(name),
@@ -125,11 +132,11 @@ export class Router {
     return this.#realms.get(name);
   }
 
-  /** Serve a new realm. */
-  addRealm(name: string): Realm {
+  /** Serve a new realm (with the router's `maxRetainedTopics` and `authorize` unless `options` say otherwise). */
+  addRealm(name: string, options: RealmOptions = {}): Realm {
     let realm = this.#realms.get(name);
     if (realm === undefined) {
-      realm = new Realm(name);
+      realm = new Realm(name, { maxRetainedTopics: this.#options.maxRetainedTopics, authorize: this.#options.authorize, ...options });
       this.#realms.set(name, realm);
     }
     return realm;
@@ -193,8 +200,12 @@ export class Router {
     return typeof bound === 'object' && bound !== null ? bound.port : port;
   }
 
-  /** Say GOODBYE (`wamp.close.system_shutdown`) to every session and stop listening. */
+  /**
+   * Publish every session's testaments, then say GOODBYE (`wamp.close.system_shutdown`) to every
+   * session and stop listening.
+   */
   async close(): Promise<void> {
+    for (const realm of this.#realms.values()) realm.publishTestaments();
     for (const session of this.#sessions) session.shutdown();
     await Promise.all([
       ...this.#listeners.map((listener) => listener.close()),
