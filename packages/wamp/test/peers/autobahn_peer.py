@@ -1,6 +1,7 @@
 """Autobahn|Python peer for the @rt/wamp interop tests.
 
 usage: autobahn_peer.py URL REALM MODE SERIALIZER
+  URL ws://... (WebSocket) or tcp://host:port (RawSocket).
   MODE callee: registers com.py.* procedures and a subscription, prints READY, runs until killed.
   MODE caller: calls com.ts.* procedures registered by the test, checks pub/sub with exclusion,
                leaves with GOODBYE and prints one RESULT line (JSON) before exiting.
@@ -91,6 +92,31 @@ class Caller(ApplicationSession):
         asyncio.get_event_loop().stop()
 
 
+def run_rawsocket(session_class, serializer):
+    """Run one session over RawSocket (ApplicationRunner only speaks WebSocket)."""
+    from urllib.parse import urlparse
+    from autobahn.asyncio.rawsocket import WampRawSocketClientFactory, WampRawSocketClientProtocol
+    from autobahn.wamp.types import ComponentConfig
+
+    class Protocol(WampRawSocketClientProtocol):
+        # Autobahn 22.7's asyncio RawSocket client sets only the private field, but the session
+        # reads the public one when WELCOME arrives.
+        @property
+        def transport_details(self):
+            return self._transport_details
+
+    target = urlparse(URL)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    factory = WampRawSocketClientFactory(lambda: session_class(ComponentConfig(REALM)), serializer=serializer)
+    factory.protocol = Protocol
+    loop.run_until_complete(loop.create_connection(factory, target.hostname, target.port))
+    loop.run_forever()
+
+
 serializer = {'msgpack': MsgPackSerializer, 'cbor': CBORSerializer}.get(SERIALIZER, JsonSerializer)()
-runner = ApplicationRunner(URL, REALM, serializers=[serializer])
-runner.run(Callee if MODE == 'callee' else Caller)
+session_class = Callee if MODE == 'callee' else Caller
+if URL.startswith('tcp://'):
+    run_rawsocket(session_class, serializer)
+else:
+    ApplicationRunner(URL, REALM, serializers=[serializer]).run(session_class)
