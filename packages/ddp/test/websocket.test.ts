@@ -4,10 +4,10 @@ import type { StandardWebSocketConstructor } from '@rt/transport';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DDPClient } from '../src/index.js';
-import { DDPServer } from '../src/server/index.js';
+import { DDPServer, type DDPServerOptions } from '../src/server/index.js';
 
-function startServer(): DDPServer {
-  const server = new DDPServer({ onError: () => undefined });
+function startServer(options: DDPServerOptions = {}): DDPServer {
+  const server = new DDPServer({ onError: () => undefined, ...options });
   server.methods({
     hello(name: string) {
       return { greeting: `hello ${name}`, at: new Date(42), from: this.connection.clientAddress ?? null };
@@ -49,6 +49,29 @@ describe('DDP over WebSocket', () => {
     expect(await client.call('hello', 'shared')).toMatchObject({ greeting: 'hello shared' });
     const wrongPath = new DDPClient(`ws://127.0.0.1:${port}/other`, { reconnect: false });
     await expect(wrongPath.connect()).rejects.toThrow();
+  });
+
+  it('trusts X-Forwarded-For only behind the configured number of proxies (httpForwardedCount)', async () => {
+    class ProxiedWebSocket extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols, { headers: { 'x-forwarded-for': '203.0.113.7, 198.51.100.2' } });
+      }
+    }
+    const addresses: unknown[] = [];
+    for (const httpForwardedCount of [0, 1, 2, 3]) {
+      const server = startServer({ httpForwardedCount });
+      const { port } = await server.listen({ port: 0 });
+      const client = new DDPClient(`ws://127.0.0.1:${port}/websocket`, {
+        WebSocket: ProxiedWebSocket as unknown as StandardWebSocketConstructor,
+        reconnect: false,
+      });
+      useTeardown(() => client.disconnect());
+      await client.connect();
+      addresses.push(((await client.call('hello', 'proxied')) as { from: unknown }).from);
+    }
+    // No proxy trusted: the socket's address. One proxy: the address it saw. Too few entries: unknown.
+    expect(addresses).toEqual(['127.0.0.1', '198.51.100.2', '203.0.113.7', null]);
+    expect(() => new DDPServer({ httpForwardedCount: -1 })).toThrow(RangeError);
   });
 
   it('closes connections on server close; the client goes back to waiting', async () => {

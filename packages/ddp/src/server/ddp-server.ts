@@ -4,6 +4,7 @@ import { listenWebSocket, type Listener, type Transport, CLOSE_GOING_AWAY } from
 import { ejson as defaultEJSON } from '../ejson.js';
 import { SUPPORTED_VERSIONS } from '../versions.js';
 import { createLoginMethod, createLogoutMethod } from './login.js';
+import { clientAddressOf } from './client-address.js';
 import { RateLimiter } from './rate-limiter.js';
 import { Session, type ClientInfo, type SessionConfig } from './session.js';
 import { checkSockJSRoute, installSockJS, sockjsSettings, type SockJSEndpoint, type SockJSSettings } from './sockjs-endpoint.js';
@@ -28,6 +29,7 @@ export class DDPServer {
   /** HTTP servers `listen()` created (closed with the DDP server). */
   readonly #ownServers: HttpServer[] = [];
   #closing: Promise<void> | undefined;
+  readonly #forwardedCount: number;
 
   constructor(options: DDPServerOptions = {}) {
     const limits = options.limits ?? {};
@@ -50,6 +52,10 @@ export class DDPServer {
       reportError: onError,
     };
     if (this.#config.versions.length === 0) throw new RangeError('a DDP server needs at least one version');
+    this.#forwardedCount = options.httpForwardedCount ?? 0;
+    if (!Number.isInteger(this.#forwardedCount) || this.#forwardedCount < 0) {
+      throw new RangeError('httpForwardedCount must be a non-negative integer');
+    }
     this.#sockjs = sockjsSettings(options.sockjs, this.#config.maxMessageBytes);
     if (options.login) {
       this.#methods.set('login', createLoginMethod(options.login));
@@ -152,7 +158,8 @@ export class DDPServer {
       transport.abort();
       return;
     }
-    const session = new Session(this.#config, transport, info);
+    const clientAddress = clientAddressOf(info.remoteAddress, info.headers, this.#forwardedCount);
+    const session = new Session(this.#config, transport, { ...info, remoteAddress: clientAddress });
     this.#sessions.add(session);
     void session.run().finally(() => this.#sessions.delete(session));
   }

@@ -111,6 +111,7 @@ export interface DDPServerLimits {
   maxBufferedBytes?: number;
 }
 
+
 /** Where an unexpected server-side error happened. */
 export interface ErrorContext {
   /** The connection involved, if any. */
@@ -137,6 +138,12 @@ export interface DDPServerOptions {
   ejson?: EJSON;
   /** Per-connection limits. */
   limits?: DDPServerLimits;
+  /**
+   * Trusted proxies in front of the server (Meteor's `HTTP_FORWARDED_COUNT`), for
+   * `connection.clientAddress`. 0, the default, uses the socket's peer address and ignores
+   * `X-Forwarded-For`; with N proxies the address is the N-th entry from the end of it.
+   */
+  httpForwardedCount?: number;
   /**
    * Rate limits for methods and subscriptions, for example one shared by several servers or
    * one with its own clock. Default: a new, empty `RateLimiter` (see `DDPServer.rateLimiter`).
