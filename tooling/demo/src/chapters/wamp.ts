@@ -41,6 +41,18 @@ async function rpc(log: Log, url: string): Promise<void> {
     const final = await within(countdown, 'demo.countdown');
     log(`progressive call demo.countdown(3) → progress ${JSON.stringify(steps)}, final ${JSON.stringify(final.args)} ${JSON.stringify(final.kwargs)}`);
     expectEqual(steps, [3, 2, 1], 'countdown progress');
+    await callee.register('demo.sum', async ({ args, inputs }) => {
+      let total = args[0] as number;
+      for await (const chunk of inputs) total += (chunk.args[0] as number | undefined) ?? 0;
+      return total;
+    });
+    const upload = caller.call('demo.sum', [1], { progressive: true });
+    upload.send([2]);
+    upload.send([3]);
+    upload.end([4]);
+    const total = await within(upload, 'demo.sum');
+    log(`progressive call invocation demo.sum: sent 1, 2, 3, 4 as four CALL chunks → ${JSON.stringify(total.args)}`);
+    expectEqual(total.args, [10], 'demo.sum');
     const failure = await within(caller.call('demo.divide', [1, 0]).then(() => undefined, (error: unknown) => error), 'demo.divide');
     if (!(failure instanceof ApplicationError)) throw new Error('demo.divide(1, 0) should fail');
     log(`call demo.divide(1, 0) → ApplicationError ${failure.uri}: ${String(failure.args[0])}`);
@@ -73,6 +85,15 @@ async function pubsub(log: Log, url: string): Promise<void> {
       log(`event on ${event.topic}: ${JSON.stringify(event.args)} ${JSON.stringify(event.kwargs)} publisher=${String(event.details['publisher'] ?? 'hidden')}`);
     }
     expectEqual(received.map((e) => e.topic), ['demo.sensors.kitchen', 'demo.sensors.garage'], 'topics in order');
+    await publisher.publish('demo.status', ['online'], { retain: true, acknowledge: true });
+    const late = await connect(url, { realm: 'demo' });
+    clients.push(late);
+    const retained = new Promise<SubscriptionEvent>((resolve) => {
+      void late.subscribe('demo.status', resolve, { getRetained: true });
+    });
+    const status = await within(retained, 'retained event');
+    log(`a late subscriber with getRetained got the retained event at once: ${JSON.stringify(status.args)} retained=${String(status.retained)}`);
+    expectEqual(status.args, ['online'], 'retained event');
   } finally {
     for (const client of clients) await client.close();
   }
@@ -99,7 +120,7 @@ async function authAndMeta(log: Log): Promise<void> {
 }
 
 export const chapter: Chapter = {
-  title: 'wamp — a router, RPC with progressive results and errors, prefix pub/sub, ticket auth',
+  title: 'wamp — a router, RPC with progressive results, progressive invocations and errors, prefix pub/sub, retained events, ticket auth',
   async run(log) {
     const router = new Router({ realms: ['demo'] });
     const address = await router.listen({ host: HOST, port: 0 });
