@@ -292,13 +292,13 @@ export const suite: BenchSuite = {
   name: 'ddp',
   scenarios: SERVERS.flatMap(({ kind, label }): BenchScenario[] => [
     {
-      name: `ddp: ${DOCUMENTS.toLocaleString('en')}-document subscription into a client collection, ${label}`,
+      name: `${DOCUMENTS.toLocaleString('en')}-document subscription into a client collection, ${label}`,
       unit: 'doc',
       baseline: 'ddp.js (+ Map)',
       cases: subscriptionCases.map((make) => make(kind)),
     },
     {
-      name: `ddp: method calls, ${CALLS_IN_FLIGHT} in flight, ${label}`,
+      name: `method calls, ${CALLS_IN_FLIGHT} in flight, ${label}`,
       unit: 'call',
       baseline: 'ddp.js',
       cases: methodCases.map((make) => make(kind)),
