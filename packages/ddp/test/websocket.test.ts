@@ -74,6 +74,26 @@ describe('DDP over WebSocket', () => {
     expect(() => new DDPServer({ httpForwardedCount: -1 })).toThrow(RangeError);
   });
 
+  it('accepts permessage-deflate on /websocket only with the compression option', async () => {
+    const extensions: string[] = [];
+    for (const compression of [{ threshold: 0 }, false]) {
+      const server = startServer({ compression });
+      const { port } = await server.listen({ port: 0 });
+      const url = `ws://127.0.0.1:${port}/websocket`;
+      const raw = new WebSocket(url); // ws offers permessage-deflate by default, as browsers do
+      useTeardown(async () => raw.terminate());
+      await new Promise((resolve) => raw.once('open', resolve));
+      extensions.push(raw.extensions);
+      const client = new DDPClient(url, { WebSocket: WebSocket as unknown as StandardWebSocketConstructor, reconnect: false });
+      useTeardown(() => client.disconnect());
+      await client.connect();
+      await client.subscribe('numbers', 500).wait();
+      expect(client.getCollection('numbers').get('499')).toEqual({ _id: '499', value: 499 });
+    }
+    expect(extensions[0]).toMatch(/^permessage-deflate/);
+    expect(extensions[1]).toBe('');
+  });
+
   it('closes connections on server close; the client goes back to waiting', async () => {
     const server = startServer();
     const { port } = await server.listen({ port: 0 });

@@ -33,7 +33,7 @@ export type { LengthPrefixFramerOptions } from './length-prefix-framer.js';
 export { ContentLengthFramer } from './content-length-framer.js';
 export type { ContentLengthFramerOptions } from './content-length-framer.js';
 export { connectWebSocket } from './websocket-connect.js';
-export type { WebSocketConnectOptions, WebSocketTlsOptions } from './websocket-connect.js';
+export type { WebSocketCompression, WebSocketConnectOptions, WebSocketTlsOptions } from './websocket-connect.js';
 export { StandardWebSocketTransport } from './websocket-transport.js';
 export type { StandardWebSocket, StandardWebSocketConstructor } from './websocket-transport.js';
 export { Emitter } from './emitter.js';

@@ -2,6 +2,7 @@ import { WebSocket as WsSocket } from 'ws';
 import { waitFor } from './abort.js';
 import { ConnectionError } from './errors.js';
 import { NodeWebSocketTransport } from './node-websocket-transport.js';
+import { deflateSetting } from './websocket-compression.js';
 import type { Transport } from './transport.js';
 import { connectWebSocket as connectStandardWebSocket, type WebSocketConnectOptions } from './websocket-connect.js';
 
@@ -15,7 +16,7 @@ export async function connectWebSocket(url: string, options: WebSocketConnectOpt
     ...(options.headers ? { headers: options.headers } : {}),
     ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
     ...options.tls,
-    perMessageDeflate: false,
+    perMessageDeflate: deflateSetting(options.compression),
   });
   // Wrap before the socket opens: a first message can arrive with the handshake response.
   const transport = new NodeWebSocketTransport(socket, options);

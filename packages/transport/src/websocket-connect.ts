@@ -22,6 +22,13 @@ export interface WebSocketTlsOptions {
   servername?: string | undefined;
 }
 
+/**
+ * permessage-deflate compression (RFC 7692) for Node WebSockets. Off by default: it costs CPU
+ * and memory per connection, and pays off for large, repetitive messages on slow links.
+ * `true` compresses messages of 1 KiB or more; `{ threshold }` sets that size in bytes.
+ */
+export type WebSocketCompression = boolean | { threshold?: number };
+
 /** Options for `connectWebSocket`. */
 export interface WebSocketConnectOptions extends BaseTransportOptions {
   /** Subprotocols to offer, in order of preference. */
@@ -34,6 +41,8 @@ export interface WebSocketConnectOptions extends BaseTransportOptions {
   tls?: WebSocketTlsOptions;
   /** Largest incoming message in bytes (Node only). */
   maxPayload?: number;
+  /** Offer permessage-deflate (Node only, default off; browsers always offer it). */
+  compression?: WebSocketCompression;
   /** Abort the connection attempt. */
   signal?: AbortSignal;
   /** Give up connecting after this many milliseconds. */

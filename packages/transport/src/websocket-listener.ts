@@ -5,6 +5,8 @@ import { WebSocketServer } from 'ws';
 import type { BaseTransportOptions } from './base-transport.js';
 import { BaseListener, type ListenerAddress } from './listener.js';
 import { NodeWebSocketTransport } from './node-websocket-transport.js';
+import { deflateSetting } from './websocket-compression.js';
+import type { WebSocketCompression } from './websocket-connect.js';
 
 /** What an upgrade check answers: accept, or refuse (optionally with an HTTP status). */
 export type UpgradeVerdict = boolean | { status: number; message?: string };
@@ -29,6 +31,8 @@ export interface WebSocketListenOptions extends BaseTransportOptions {
   verifyUpgrade?: (request: IncomingMessage) => UpgradeVerdict | Promise<UpgradeVerdict>;
   /** Largest incoming message in bytes. Default 16 MiB. */
   maxPayload?: number;
+  /** Accept permessage-deflate when a client offers it (default off). */
+  compression?: WebSocketCompression;
 }
 
 type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -79,7 +83,7 @@ export class WebSocketListener extends BaseListener {
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload ?? 16 * 1024 * 1024,
-      perMessageDeflate: false,
+      perMessageDeflate: deflateSetting(options.compression),
       handleProtocols: (protocols: Set<string>) => {
         for (const protocol of protocols) if (offered.includes(protocol)) return protocol;
         return false;
@@ -140,6 +144,7 @@ export class WebSocketListener extends BaseListener {
  * `server` (routed by `path`). Resolves once listening.
  */
 export async function listenWebSocket(options: WebSocketListenOptions = {}): Promise<WebSocketListener> {
+  deflateSetting(options.compression); // a bad setting throws before any port is bound
   if (options.server) {
     const bound = options.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : (options.port ?? 0);

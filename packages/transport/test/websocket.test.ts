@@ -1,6 +1,7 @@
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { WebSocket as WsSocket } from 'ws';
+import { WebSocketServer, WebSocket as WsSocket } from 'ws';
 import {
   CLOSE_GOING_AWAY,
   CLOSE_MESSAGE_TOO_BIG,
@@ -39,6 +40,42 @@ describe('WebSocket transport', () => {
     await client.send(new Uint8Array([9]));
     expect(await client.receive()).toBe('hello');
     expect(Array.from((await client.receive()) as Uint8Array)).toEqual([9]);
+  });
+
+  it('negotiates permessage-deflate only when asked to, on either side', async () => {
+    const big = 'compress me '.repeat(500);
+    const compressing = await echoServer({ compression: { threshold: 0 } });
+    const plain = await echoServer();
+    // ws clients offer permessage-deflate by default: only the compressing listener accepts it.
+    const extensions: string[] = [];
+    for (const server of [compressing, plain]) {
+      const raw = new WsSocket(server.url);
+      cleanups.push(async () => raw.terminate());
+      await once(raw, 'open');
+      extensions.push(raw.extensions);
+      raw.send(big);
+      const [echoed] = (await once(raw, 'message')) as [Buffer];
+      expect(echoed.toString()).toBe(big);
+    }
+    expect(extensions[0]).toMatch(/^permessage-deflate/);
+    expect(extensions[1]).toBe('');
+    // Our client offers it only with `compression`.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: true });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await once(wss, 'listening');
+    wss.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })));
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    const negotiated: string[] = [];
+    for (const compression of [true, false]) {
+      const accepted = once(wss, 'connection') as Promise<[WsSocket]>;
+      const client = track(await connectWebSocket(url, { compression }));
+      negotiated.push((await accepted)[0].extensions);
+      await client.send(big);
+      expect(await client.receive()).toBe(big);
+    }
+    expect(negotiated[0]).toMatch(/^permessage-deflate/);
+    expect(negotiated[1]).toBe('');
+    await expect(listenWebSocket({ compression: { threshold: -1 } })).rejects.toThrow(RangeError);
   });
 
   it('negotiates the first offered subprotocol the server speaks', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listenWebSocket, type Listener, type Transport, CLOSE_GOING_AWAY } from '@rt/transport';
+import { listenWebSocket, type Listener, type Transport, type WebSocketCompression, CLOSE_GOING_AWAY } from '@rt/transport';
 import { ejson as defaultEJSON } from '../ejson.js';
 import { SUPPORTED_VERSIONS } from '../versions.js';
 import { createLoginMethod, createLogoutMethod } from './login.js';
@@ -30,6 +30,7 @@ export class DDPServer {
   readonly #ownServers: HttpServer[] = [];
   #closing: Promise<void> | undefined;
   readonly #forwardedCount: number;
+  readonly #compression: WebSocketCompression;
 
   constructor(options: DDPServerOptions = {}) {
     const limits = options.limits ?? {};
@@ -53,6 +54,7 @@ export class DDPServer {
     };
     if (this.#config.versions.length === 0) throw new RangeError('a DDP server needs at least one version');
     this.#forwardedCount = options.httpForwardedCount ?? 0;
+    this.#compression = options.compression ?? false;
     if (!Number.isInteger(this.#forwardedCount) || this.#forwardedCount < 0) {
       throw new RangeError('httpForwardedCount must be a non-negative integer');
     }
@@ -110,14 +112,14 @@ export class DDPServer {
     const path = options.path ?? DEFAULT_PATH;
     const maxPayload = this.#config.maxMessageBytes;
     if (!this.#sockjs) {
-      const listener = await listenWebSocket({ host, port: options.port ?? 0, path, maxPayload });
+      const listener = await listenWebSocket({ host, port: options.port ?? 0, path, maxPayload, compression: this.#compression });
       this.#adopt(listener);
       return { host: listener.address.host, port: listener.address.port };
     }
     // Every route is in place before the port opens: no client meets a half-served port.
     const server = createServer(upgradeRequired);
     checkSockJSRoute(server, this.#sockjs, path);
-    const listener = await listenWebSocket({ server, host, path, maxPayload });
+    const listener = await listenWebSocket({ server, host, path, maxPayload, compression: this.#compression });
     const endpoint = await installSockJS(server, this.#sockjs, (transport, info) => this.accept(transport, info));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -145,7 +147,7 @@ export class DDPServer {
   async attach(server: HttpServer, options: { path?: string } = {}): Promise<void> {
     const path = options.path ?? DEFAULT_PATH;
     if (this.#sockjs) checkSockJSRoute(server, this.#sockjs, path);
-    const listener = await listenWebSocket({ server, path, maxPayload: this.#config.maxMessageBytes });
+    const listener = await listenWebSocket({ server, path, maxPayload: this.#config.maxMessageBytes, compression: this.#compression });
     this.#adopt(listener);
     if (this.#sockjs) {
       this.#sockjsEndpoints.push(await installSockJS(server, this.#sockjs, (transport, info) => this.accept(transport, info)));

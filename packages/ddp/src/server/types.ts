@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { WebSocketCompression } from '@rt/transport';
 import type { EJSON } from '../ejson.js';
 import type { DDPVersion } from '../versions.js';
 import type { MethodInvocation } from './method-invocation.js';
@@ -144,6 +145,12 @@ export interface DDPServerOptions {
    * `X-Forwarded-For`; with N proxies the address is the N-th entry from the end of it.
    */
   httpForwardedCount?: number;
+  /**
+   * permessage-deflate on `/websocket` for clients that offer it (browsers do): `true`
+   * compresses messages of 1 KiB or more, `{ threshold }` sets the size. Default off: it trades
+   * CPU and memory per connection for bandwidth, worth it for large subscriptions on slow links.
+   */
+  compression?: WebSocketCompression;
   /**
    * Rate limits for methods and subscriptions, for example one shared by several servers or
    * one with its own clock. Default: a new, empty `RateLimiter` (see `DDPServer.rateLimiter`).
