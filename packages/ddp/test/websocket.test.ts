@@ -94,6 +94,24 @@ describe('DDP over WebSocket', () => {
     expect(extensions[1]).toBe('');
   });
 
+  it('offers permessage-deflate from the Node client only with its compression option', async () => {
+    const negotiated: string[] = [];
+    const server = startServer({
+      compression: { threshold: 0 },
+      onConnection: (connection) => negotiated.push(String(connection.httpHeaders['sec-websocket-extensions'] ?? '')),
+    });
+    const { port } = await server.listen({ port: 0 });
+    for (const compression of [{ threshold: 0 }, undefined]) {
+      const client = new DDPClient(`ws://127.0.0.1:${port}/websocket`, { reconnect: false, ...(compression ? { compression } : {}) });
+      useTeardown(() => client.disconnect());
+      await client.connect();
+      await client.subscribe('numbers', 200).wait();
+      expect(client.getCollection('numbers').size).toBe(200);
+    }
+    expect(negotiated[0]).toMatch(/^permessage-deflate/);
+    expect(negotiated[1]).toBe('');
+  });
+
   it('closes connections on server close; the client goes back to waiting', async () => {
     const server = startServer();
     const { port } = await server.listen({ port: 0 });

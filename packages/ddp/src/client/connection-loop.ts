@@ -120,7 +120,12 @@ export class ConnectionLoop {
     try {
       transport = client.transport
         ? await client.transport(signal)
-        : await connectWebSocket(url, { signal, timeoutMs, ...(client.WebSocket ? { WebSocket: client.WebSocket } : {}) });
+        : await connectWebSocket(url, {
+            signal,
+            timeoutMs,
+            ...(client.WebSocket ? { WebSocket: client.WebSocket } : {}),
+            ...(client.compression !== undefined ? { compression: client.compression } : {}),
+          });
     } catch (error) {
       return { kind: 'unreachable', error: error instanceof Error ? error : new Error(String(error)) };
     }

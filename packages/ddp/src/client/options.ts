@@ -1,4 +1,4 @@
-import type { StandardWebSocketConstructor, Transport } from '@rt/transport';
+import type { StandardWebSocketConstructor, Transport, WebSocketCompression } from '@rt/transport';
 import type { EJSON } from '../ejson.js';
 import type { DDPVersion } from '../versions.js';
 import { MeteorRetryPolicy, type MeteorRetryOptions, type RetryPolicy } from './retry-policy.js';
@@ -27,6 +27,11 @@ export interface DDPClientOptions {
   connectTimeoutMs?: number;
   /** WebSocket class to use (browsers and Node 22+ have one; in Node 20 `ws` is used). */
   WebSocket?: StandardWebSocketConstructor;
+  /**
+   * Offer permessage-deflate when the client uses `ws` in Node (browsers always offer it):
+   * `true`, or `{ threshold }` for the smallest message it compresses. Default off.
+   */
+  compression?: WebSocketCompression;
   /** EJSON instance with the custom types this client understands. Default: the shared `ejson`. */
   ejson?: EJSON;
   /**
