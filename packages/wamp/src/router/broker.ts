@@ -36,10 +36,10 @@ export class Broker {
       return session.send({ type: MessageType.ERROR, requestType: MessageType.SUBSCRIBE, requestId: message.requestId, details: {}, error: ErrorUri.INVALID_URI });
     }
     let subscription = this.subscriptions.get(message.topic, match);
+    const created = subscription === undefined;
     if (subscription === undefined) {
       subscription = { id: this.#ids.next(), uri: message.topic, match, created: new Date().toISOString(), subscribers: new Set() };
       this.subscriptions.add(subscription);
-      this.onChange?.('create', session, subscription);
     }
     const isNew = !subscription.subscribers.has(session);
     subscription.subscribers.add(session);
@@ -48,26 +48,30 @@ export class Broker {
     if (isNew && message.options['get_retained'] === true) {
       for (const event of this.retained.eventsFor(subscription, session)) session.send(event);
     }
+    // Meta events follow the answer: on_create (a new subscription) comes before on_subscribe.
+    if (created) this.onChange?.('create', session, subscription);
     if (isNew) this.onChange?.('subscribe', session, subscription);
   }
 
   /** Handle UNSUBSCRIBE. */
   unsubscribe(session: RoutedSession, message: UnsubscribeMessage): void {
     const subscription = this.subscriptions.byId.get(message.subscriptionId);
-    if (subscription === undefined || !this.#remove(subscription, session)) {
+    if (subscription === undefined || !subscription.subscribers.delete(session)) {
       return session.send({ type: MessageType.ERROR, requestType: MessageType.UNSUBSCRIBE, requestId: message.requestId, details: {}, error: ErrorUri.NO_SUCH_SUBSCRIPTION });
     }
     session.send({ type: MessageType.UNSUBSCRIBED, requestId: message.requestId });
+    this.#removed(subscription, session);
   }
 
-  #remove(subscription: Subscription, session: RoutedSession): boolean {
-    if (!subscription.subscribers.delete(session)) return false;
+  /**
+   * `session` was taken out of `subscription`: drop the subscription once it has no subscriber, and
+   * report on_unsubscribe, then on_delete.
+   */
+  #removed(subscription: Subscription, session: RoutedSession): void {
+    const last = subscription.subscribers.size === 0;
+    if (last) this.subscriptions.delete(subscription);
     this.onChange?.('unsubscribe', session, subscription);
-    if (subscription.subscribers.size === 0) {
-      this.subscriptions.delete(subscription);
-      this.onChange?.('delete', session, subscription);
-    }
-    return true;
+    if (last) this.onChange?.('delete', session, subscription);
   }
 
   /** Handle PUBLISH (`publisher` is `undefined` for the router's own meta events). */
@@ -110,8 +114,12 @@ export class Broker {
     }
   }
 
-  /** A session left: drop its subscriptions. */
+  /**
+   * A session left: drop its subscriptions. It is taken out of all of them before the meta events
+   * go out, so it gets none of them itself.
+   */
   detach(session: RoutedSession): void {
-    for (const subscription of this.subscriptions.all()) this.#remove(subscription, session);
+    const left = this.subscriptions.all().filter((subscription) => subscription.subscribers.delete(session));
+    for (const subscription of left) this.#removed(subscription, session);
   }
 }

@@ -112,11 +112,13 @@ export class Dealer {
     }
     let registration = this.registrations.get(message.procedure, match);
     const callee: Callee = { session, discloseCaller: message.options['disclose_caller'] === true, created: Date.now() };
+    let kicked: Callee[] = [];
+    const created = registration === undefined;
     if (registration !== undefined) {
       const exists = registration.callees.some((c) => c.session === session);
       if (exists || registration.invoke === 'single' || registration.invoke !== invoke) {
         if (message.options['force_reregister'] === true && registration.invoke === 'single' && !exists) {
-          this.#dropCallees(registration);
+          kicked = this.#dropCallees(registration);
         } else {
           return session.send(errorFor(MessageType.REGISTER, message.requestId, ErrorUri.PROCEDURE_ALREADY_EXISTS));
         }
@@ -128,38 +130,43 @@ export class Dealer {
         created: new Date().toISOString(), callees: [callee], next: 0,
       };
       this.registrations.add(registration);
-      this.onChange?.('create', session, registration);
     }
     session.send({ type: MessageType.REGISTERED, requestId: message.requestId, registrationId: registration.id });
+    // Meta events follow the answer: on_create before on_register; callees pushed out by force_reregister leave first.
+    if (created) this.onChange?.('create', session, registration);
+    for (const old of kicked) this.onChange?.('unregister', old.session, registration);
     this.onChange?.('register', session, registration);
   }
 
-  #dropCallees(registration: Registration): void {
-    for (const callee of registration.callees) {
+  /** Take every callee off `registration` (force_reregister), telling each with UNREGISTERED; returns them. */
+  #dropCallees(registration: Registration): Callee[] {
+    const dropped = registration.callees;
+    for (const callee of dropped) {
       callee.session.send({ type: MessageType.UNREGISTERED, requestId: 0, details: { registration: registration.id, reason: 'wamp.error.unregistered' } });
     }
     registration.callees = [];
+    return dropped;
   }
 
   /** Handle UNREGISTER. */
   unregister(session: RoutedSession, message: UnregisterMessage): void {
     const registration = this.registrations.byId.get(message.registrationId);
-    if (registration === undefined || !this.#removeCallee(registration, session)) {
+    if (registration === undefined || !registration.callees.some((c) => c.session === session)) {
       return session.send(errorFor(MessageType.UNREGISTER, message.requestId, ErrorUri.NO_SUCH_REGISTRATION));
     }
     session.send({ type: MessageType.UNREGISTERED, requestId: message.requestId });
+    this.#removeCallee(registration, session);
   }
 
-  #removeCallee(registration: Registration, session: RoutedSession): boolean {
+  /** Take `session` off `registration` (dropping it after its last callee) and report on_unregister, then on_delete. */
+  #removeCallee(registration: Registration, session: RoutedSession): void {
     const index = registration.callees.findIndex((c) => c.session === session);
-    if (index < 0) return false;
+    if (index < 0) return;
     registration.callees.splice(index, 1);
+    const last = registration.callees.length === 0;
+    if (last) this.registrations.delete(registration);
     this.onChange?.('unregister', session, registration);
-    if (registration.callees.length === 0) {
-      this.registrations.delete(registration);
-      this.onChange?.('delete', session, registration);
-    }
-    return true;
+    if (last) this.onChange?.('delete', session, registration);
   }
 
   #pickCallee(registration: Registration): Callee | undefined {

@@ -1,8 +1,8 @@
 import { ErrorUri } from '../error-uris.js';
-import { MessageType } from '../message-types.js';
 import type { Dict } from '../messages.js';
 import { Broker, type Subscription } from './broker.js';
 import { Dealer, type Registration } from './dealer.js';
+import { publishLifecycleEvents, publishMeta, registrationInfo, subscriptionInfo } from './meta-events.js';
 import { sessionDetails, type Authorizer, type RoutedSession } from './session-info.js';
 import { Testaments } from './testaments.js';
 
@@ -19,9 +19,6 @@ class MetaError extends Error {
     super(message);
   }
 }
-
-const registrationInfo = (r: Registration): Dict => ({ id: r.id, created: r.created, uri: r.uri, match: r.match, invoke: r.invoke });
-const subscriptionInfo = (s: Subscription): Dict => ({ id: s.id, created: s.created, uri: s.uri, match: s.match });
 
 function byMatch<T extends { match: string; id: number }>(entries: T[]): Dict {
   return {
@@ -45,30 +42,28 @@ export class Realm {
     this.#addSessionMeta();
     this.#addRegistrationMeta();
     this.#addSubscriptionMeta();
-    this.dealer.onChange = (event, session, registration) =>
-      this.#meta(`wamp.registration.on_${event}`, event === 'create' ? [session.id, registrationInfo(registration)] : [session.id, registration.id]);
-    this.broker.onChange = (event, session, subscription) =>
-      this.#meta(`wamp.subscription.on_${event}`, event === 'create' ? [session.id, subscriptionInfo(subscription)] : [session.id, subscription.id]);
+    publishLifecycleEvents(this.dealer, this.broker);
   }
 
   /** A session was welcomed: track it and publish `wamp.session.on_join`. */
   join(session: RoutedSession): void {
     this.sessions.set(session.id, session);
-    this.#meta('wamp.session.on_join', [sessionDetails(session)]);
+    publishMeta(this.broker, 'wamp.session.on_join', () => [sessionDetails(session)]);
   }
 
   /**
-   * A session ended: drop its registrations and subscriptions, publish its testaments (as its own
-   * publications, in order, after it stopped receiving events) and then `wamp.session.on_leave`.
+   * A session ended: drop its subscriptions (so it gets no more events), then its registrations
+   * (with their meta events), publish its testaments (as its own publications, in order) and then
+   * `wamp.session.on_leave`.
    */
   leave(session: RoutedSession): void {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     const testaments = this.testaments.take(session);
-    this.dealer.detach(session);
     this.broker.detach(session);
+    this.dealer.detach(session);
     for (const testament of testaments) this.broker.publish(session, testament);
-    this.#meta('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
+    publishMeta(this.broker, 'wamp.session.on_leave', () => [session.id, session.authid, session.authrole]);
   }
 
   /** Publish the testaments of every session now (router shutdown, while the other sessions still listen). */
@@ -76,10 +71,6 @@ export class Realm {
     for (const session of this.testaments.sessions()) {
       for (const testament of this.testaments.take(session)) this.broker.publish(session, testament);
     }
-  }
-
-  #meta(topic: string, args: unknown[]): void {
-    this.broker.publish(undefined, { type: MessageType.PUBLISH, requestId: 0, options: {}, topic, args });
   }
 
   #addSessionMeta(): void {

@@ -47,6 +47,13 @@ export class UriTable<T extends UriEntry> {
     }
   }
 
+  /** True when some entry matches `uri`: a cheap test before building something for the matches. */
+  hasMatch(uri: string): boolean {
+    return this.#exact.has(uri)
+      || this.#prefix.some((entry) => matchUri(entry.uri, 'prefix', uri))
+      || this.#wildcard.some((entry) => matchUri(entry.uri, 'wildcard', uri));
+  }
+
   /** Every entry matching `uri` (for the broker). */
   matching(uri: string): T[] {
     const out: T[] = [];
