@@ -1,6 +1,7 @@
 import { createMemoryPair, type Transport } from '@rt/transport';
 import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import {
   ApplicationError, AuthError, ClientClosedError, connect, ErrorRegistry, jsonSerializer, MessageType, AbortError,
   type Client, type SubscriptionEvent, type WampMessage,
@@ -45,6 +46,23 @@ describe('client', () => {
     const call = caller.call('com.mem.echo', ['hi']);
     expect(call.requestId).toBeGreaterThan(0);
     expect((await call).args).toEqual(['hi']);
+  });
+
+  it('speaks permessage-deflate with a router that accepts it (compression)', async () => {
+    const router = new Router({ realms: ['realm1'] });
+    useTeardown(() => router.close());
+    const { url } = await router.listen({ compression: { threshold: 0 } });
+    const raw = new WebSocket(url, 'wamp.2.json'); // ws offers permessage-deflate by default, as browsers do
+    useTeardown(async () => raw.terminate());
+    await new Promise((resolve) => raw.once('open', resolve));
+    expect(raw.extensions).toMatch(/^permessage-deflate/);
+    const callee = await connect(url, { realm: 'realm1', compression: true });
+    const caller = await connect(url, { realm: 'realm1', compression: { threshold: 0 }, serializer: 'msgpack' });
+    useTeardown(() => caller.close());
+    useTeardown(() => callee.close());
+    await callee.register('com.example.echo', ({ args }) => args[0]);
+    const big = 'a compressible text '.repeat(2000);
+    expect((await caller.call('com.example.echo', [big])).args).toEqual([big]);
   });
 
   it('cancels through call.cancel()', async () => {

@@ -1,4 +1,4 @@
-import { connectWebSocket, type StandardWebSocketConstructor, type Transport } from '@rt/transport';
+import { connectWebSocket, type StandardWebSocketConstructor, type Transport, type WebSocketCompression } from '@rt/transport';
 import { serializers, type SerializerName } from '../serializer.js';
 import { Client, type ClientOptions } from './client.js';
 
@@ -10,6 +10,8 @@ export interface ConnectOptions extends ClientOptions {
   WebSocket?: StandardWebSocketConstructor;
   /** Extra HTTP headers for the WebSocket handshake (Node only). */
   headers?: Record<string, string>;
+  /** Offer permessage-deflate (Node only, default off; browsers always offer it). */
+  compression?: WebSocketCompression;
   /** Give up connecting after this long (default 10 s). */
   timeoutMs?: number;
   /** Use this function to open connections instead of `url` (in-memory transports, custom sockets). */
@@ -30,6 +32,7 @@ export async function connect(url: string, options: ConnectOptions): Promise<Cli
       timeoutMs: options.timeoutMs ?? 10_000,
       ...(options.WebSocket === undefined ? {} : { WebSocket: options.WebSocket }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
+      ...(options.compression === undefined ? {} : { compression: options.compression }),
     });
   });
   const client = new Client(serializer, open, options);

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { CLOSE_PROTOCOL_ERROR, listenWebSocket, type Listener, type Transport } from '@rt/transport';
+import { CLOSE_PROTOCOL_ERROR, listenWebSocket, type Listener, type Transport, type WebSocketCompression } from '@rt/transport';
 
 import { serializerForSubprotocol, serializers, type Serializer, type SerializerName } from '../serializer.js';
 import { acceptRawSocket } from '../rawsocket/socket.js';
@@ -60,6 +60,8 @@ export interface ListenOptions {
   path?: string;
   /** Largest accepted message in bytes (default 16 MiB). */
   maxPayload?: number;
+  /** Accept permessage-deflate on WebSocket from clients that offer it (default off). */
+  compression?: WebSocketCompression;
   /** Also serve RawSocket (TCP) on this port (0 picks a free one). */
   rawSocketPort?: number;
   /** Ping idle RawSocket clients after this long and drop those that stay silent as long again. */
@@ -163,6 +165,7 @@ export class Router {
       protocols: Object.values(serializers).map((s) => s.subprotocol),
       requireProtocol: true,
       ...(options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload }),
+      ...(options.compression === undefined ? {} : { compression: options.compression }),
     });
     this.#listeners.push(listener);
     listener.onConnection((transport) => {
