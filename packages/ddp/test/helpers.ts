@@ -177,3 +177,13 @@ export function itemMethods(table: Table): Record<string, MethodHandler> {
     },
   };
 }
+
+/** The slice of the npm `ddp` client (node-ddp-client, by Oort) the interop tests use. */
+export interface OortDDPClient {
+  collections: Record<string, Record<string, Record<string, unknown>>>;
+  connect(callback: (error: unknown, wasReconnect: boolean) => void): void;
+  close(): void;
+  subscribe(name: string, params: unknown[], ready: (error?: unknown) => void): string;
+  call(name: string, params: unknown[], result: (error: unknown, value: unknown) => void, updated: () => void): void;
+  observe(name: string): { added?: (id: string) => void; changed?: (id: string) => void; removed?: (id: string) => void; stop(): void };
+}

@@ -3,7 +3,7 @@ import { FaultProxy, peerAvailable, useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DDPServer } from '../src/server/index.js';
-import { DAY, itemMethods, Table } from './helpers.js';
+import { DAY, itemMethods, Table, type OortDDPClient } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -97,15 +97,6 @@ describe.skipIf(!hasSimpleDDP)('interop: simpleddp client against DDPServer', ()
     await expect.poll(() => byId(client.collection('items').fetch()), { timeout: 5000 }).toEqual({ a: { name: 'A2' }, c: { name: 'C' } });
   });
 });
-
-interface OortDDPClient {
-  collections: Record<string, Record<string, Doc>>;
-  connect(callback: (error: unknown, wasReconnect: boolean) => void): void;
-  close(): void;
-  subscribe(name: string, params: unknown[], ready: (error?: unknown) => void): string;
-  call(name: string, params: unknown[], result: (error: unknown, value: unknown) => void, updated: () => void): void;
-  observe(name: string): { added?: (id: string) => void; changed?: (id: string) => void; removed?: (id: string) => void; stop(): void };
-}
 
 describe.skipIf(!hasDDP)('interop: ddp (node-ddp-client) against DDPServer', () => {
   it('subscribes, observes changes, gets results and updated, and reconnects', async () => {

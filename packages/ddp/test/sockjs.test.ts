@@ -9,7 +9,7 @@ import { ConnectionError } from '@rt/transport';
 import { DDPError, DDPServer, type DDPConnection, type DDPServerOptions } from '../src/server/index.js';
 import { installSockJS, sockjsSettings } from '../src/server/sockjs-endpoint.js';
 import type { SockJSTransport } from '../src/server/sockjs-transport.js';
-import { DAY, itemMethods, Table } from './helpers.js';
+import { DAY, itemMethods, Table, type OortDDPClient } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -644,15 +644,6 @@ describe('SockJSTransport, the adapter', () => {
     expect(await transport.closed).toEqual({ code: 1006, reason: 'SockJS session ended', wasClean: false });
   });
 });
-
-interface OortDDPClient {
-  collections: Record<string, Record<string, Json>>;
-  connect(callback: (error: unknown, wasReconnect: boolean) => void): void;
-  close(): void;
-  subscribe(name: string, params: unknown[], ready: (error?: unknown) => void): string;
-  call(name: string, params: unknown[], result: (error: unknown, value: unknown) => void, updated: () => void): void;
-  observe(name: string): { added?: (id: string) => void; changed?: (id: string) => void; removed?: (id: string) => void; stop(): void };
-}
 
 describe.skipIf(!hasDDP)('the npm ddp client with useSockJs', () => {
   it('asks /sockjs/info first, then subscribes, observes, and calls methods with dates', async () => {
