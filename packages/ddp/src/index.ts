@@ -21,6 +21,8 @@ export type {
   RemovedEvent,
 } from './client/collection.js';
 export type { ApplyOptions, MethodPromise } from './client/method-queue.js';
+export { SimulationError, StubCollection } from './client/method-stubs.js';
+export type { MethodStub, MethodStubContext, StubInsert } from './client/method-stubs.js';
 export { MeteorRetryPolicy } from './client/retry-policy.js';
 export type { MeteorRetryOptions, RetryPolicy } from './client/retry-policy.js';
 export { EJSON, ejson } from './ejson.js';

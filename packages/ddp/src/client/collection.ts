@@ -278,6 +278,22 @@ export class Collection<T extends DDPDocument = DDPDocument> implements Readonly
     }
   }
 
+  /**
+   * Set document `id` to `fields` (`undefined`: remove it), emitting an event only for a
+   * real difference. Used by method stubs and when their documents return to the server's
+   * version. @internal
+   */
+  setDocument(id: string, fields: DocumentFields | undefined): void {
+    const existing = this.#documents.get(id);
+    if (fields === undefined) {
+      if (existing) this.applyRemoved(id);
+    } else if (existing) {
+      this.#replace(id, existing, fields);
+    } else {
+      this.applyAdded(id, fields);
+    }
+  }
+
   #replace(id: string, existing: T, fields: DocumentFields): void {
     const before = withoutId(existing as DocumentFields);
     const after = withoutId(fields);

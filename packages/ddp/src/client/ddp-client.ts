@@ -11,6 +11,7 @@ import type { SessionMessage } from './connection-session.js';
 import type { ConnectionStatus } from './connection-status.js';
 import { DocumentStore } from './document-store.js';
 import { methodPromise, MethodQueue, PendingMethod, type ApplyOptions, type MethodPromise } from './method-queue.js';
+import { MethodStubs, type MethodStub } from './method-stubs.js';
 import { normaliseUrl, resolveRetryPolicy, type DDPClientOptions } from './options.js';
 import { parseLoginAnswer, passwordLogin, type LoginResult, type UserSelector } from './login.js';
 import { Subscription, type SubscriptionHost } from './subscription.js';
@@ -44,6 +45,7 @@ export class DDPClient extends Emitter<DDPClientEvents> implements SubscriptionH
   readonly #ejson: EJSON;
   readonly #store: DocumentStore;
   readonly #methods: MethodQueue;
+  readonly #stubs: MethodStubs;
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #stopping = new Map<string, Deferred<void>>();
   #status: ConnectionStatus = { status: 'offline', connected: false, retryCount: 0 };
@@ -73,7 +75,16 @@ export class DDPClient extends Emitter<DDPClientEvents> implements SubscriptionH
       equals: (a, b) => this.#ejson.equals(a, b),
       reportError: (error) => this.emit('error', error),
     });
-    this.#methods = new MethodQueue((method) => this.#connection.session?.sendEncoded(method.encoded) ?? false);
+    this.#methods = new MethodQueue({
+      send: (method) => this.#connection.session?.sendEncoded(method.encoded) ?? false,
+      // `updated` resolves once every document stubs wrote shows the server's version.
+      done: (method) => {
+        this.#store.stubs.release(method.id);
+        this.#store.stubs.whenFlushed(() => method.markUpdated(), (error) => method.failUpdated(error));
+      },
+      failed: (method) => this.#store.stubs.release(method.id),
+    });
+    this.#stubs = new MethodStubs({ ejson: this.#ejson, stubs: this.#store.stubs, collection: (name) => this.#store.collection(name) });
     this.#connection = new ConnectionLoop(
       { url: this.url, versions: this.#versions, ejson: this.#ejson, retry: resolveRetryPolicy(options.reconnect), client: options },
       {
@@ -174,11 +185,24 @@ export class DDPClient extends Emitter<DDPClientEvents> implements SubscriptionH
   }
 
   /**
+   * Register method stubs (Meteor's client-side `Meteor.methods`). A call to a method with a
+   * stub runs the stub first, synchronously, as a simulation that may write the client
+   * collections through `this.collection(name)`; the writes show at once and give way to
+   * the server's data once the call is done.
+   */
+  methods(stubs: Readonly<Record<string, MethodStub>>): void {
+    this.#stubs.define(stubs);
+  }
+
+  /**
    * Call a method. The promise resolves with its result or rejects with the server's
    * `DDPError`; its `updated` resolves once the method's writes are in the collections.
+   * Called from inside a stub, only the called method's stub runs (nothing is sent).
    */
   apply<T = unknown>(method: string, params: readonly unknown[] = [], options: ApplyOptions = {}): MethodPromise<T> {
-    return this.#apply<T>(new PendingMethod(randomId(), method, params as EJSONValue[], options), options);
+    const pending = new PendingMethod(randomId(), method, params as EJSONValue[], options);
+    if (this.#stubs.simulating) return this.#stubs.runNested<T>(pending);
+    return this.#apply<T>(pending, options);
   }
 
   /** Log in with Meteor's password login (the password travels as a SHA-256 digest). */
@@ -244,6 +268,9 @@ export class DDPClient extends Emitter<DDPClientEvents> implements SubscriptionH
       refusal = error;
     }
     if (refusal === undefined && this.#started && !this.#loop) refusal = new ConnectionError(`not connected: cannot call '${pending.method}'`);
+    if (refusal === undefined && !atFront) {
+      refusal = this.#stubs.runFor(pending, options, promise, this.#userId, (error) => this.emit('error', error));
+    }
     if (refusal === undefined) {
       this.#methods.add(pending, options, atFront);
     } else {
@@ -260,6 +287,7 @@ export class DDPClient extends Emitter<DDPClientEvents> implements SubscriptionH
     this.#lastSessionId = sessionId;
     this.#version = version;
     this.#setStatus({ status: 'connected', connected: true, retryCount: 0 });
+    if (!reconnecting) this.#store.stubs.serverViewKnown();
     if (reconnecting) {
       this.#store.beginResync();
       this.#reviving = new Set(this.#subscriptions.keys());
@@ -355,6 +383,7 @@ export class DDPClient extends Emitter<DDPClientEvents> implements SubscriptionH
   #onClosed(info: CloseInfo, wasOpen: boolean): void {
     if (wasOpen) {
       this.#store.abandonResync();
+      this.#store.stubs.connectionLost();
       this.#reviving = undefined;
       this.#afterResync = [];
       this.#methods.connectionLost();
@@ -371,6 +400,7 @@ export class DDPClient extends Emitter<DDPClientEvents> implements SubscriptionH
     for (const waiter of this.#connectWaiters.splice(0)) waiter.reject(reason);
     for (const subscription of this.#subscriptions.values()) subscription.failWaiters(reason);
     this.#methods.failAll(reason);
+    this.#store.stubs.abandonWaiters(reason);
     for (const stopping of this.#stopping.values()) stopping.resolve();
     this.#stopping.clear();
     if (this.#status.status !== status || this.#status.reason !== reason) {

@@ -1,25 +1,25 @@
 import type { DocumentFields } from '../document-diff.js';
-import { setOwn } from '../own.js';
 import { Collection, type CollectionHost, type DDPDocument } from './collection.js';
+import { applyToServerFields, StubDocuments, type DataMessage } from './stub-documents.js';
 
-/** A data message as the store applies it. */
-export type DataMessage =
-  | { msg: 'added'; collection: string; id: string; fields?: DocumentFields }
-  | { msg: 'changed'; collection: string; id: string; fields?: DocumentFields; cleared?: string[] }
-  | { msg: 'removed'; collection: string; id: string };
+export type { DataMessage } from './stub-documents.js';
 
 /**
  * The client's collections. Normally data messages go straight into them. While a
  * reconnect re-syncs, they build a fresh image of the server's data instead; `endResync`
  * then reconciles each collection with the image, so listeners only see real differences.
+ * Documents written by method stubs are left to `stubs` until their calls are done.
  */
 export class DocumentStore {
   readonly #collections = new Map<string, Collection>();
   readonly #host: CollectionHost;
   #image: Map<string, Map<string, DocumentFields>> | undefined;
+  /** Documents written by method stubs, and the server's versions of them. */
+  readonly stubs: StubDocuments;
 
   constructor(host: CollectionHost) {
     this.#host = host;
+    this.stubs = new StubDocuments((error) => host.reportError(error));
   }
 
   /** Whether a re-sync is buffering data. */
@@ -37,12 +37,16 @@ export class DocumentStore {
     return collection as unknown as Collection<T>;
   }
 
-  /** Apply one data message, to the collections or, while re-syncing, to the image. */
+  /**
+   * Apply one data message: to the image while re-syncing, to the shadow copy for a
+   * document a pending stub wrote, otherwise to the collection.
+   */
   apply(message: DataMessage): void {
     if (this.#image) {
       this.#applyToImage(this.#image, message);
       return;
     }
+    if (this.stubs.absorb(message)) return;
     const collection = this.collection(message.collection);
     switch (message.msg) {
       case 'added':
@@ -67,15 +71,22 @@ export class DocumentStore {
     this.#image = undefined;
   }
 
-  /** Make every collection equal the image, emitting only real differences. */
+  /**
+   * Make every collection equal the image, emitting only real differences; documents
+   * pending stubs wrote keep their visible version and take the image as their server one.
+   */
   endResync(): void {
     const image = this.#image;
-    if (!image) return;
     this.#image = undefined;
-    const empty = new Map<string, DocumentFields>();
-    for (const name of new Set([...this.#collections.keys(), ...image.keys()])) {
-      this.collection(name).reconcile(image.get(name) ?? empty);
+    if (image) {
+      for (const name of new Set([...this.#collections.keys(), ...image.keys()])) {
+        const documents = image.get(name) ?? new Map<string, DocumentFields>();
+        const collection = this.collection(name);
+        this.stubs.refresh(collection, documents);
+        collection.reconcile(documents);
+      }
     }
+    this.stubs.serverViewKnown();
   }
 
   #applyToImage(image: Map<string, Map<string, DocumentFields>>, message: DataMessage): void {
@@ -84,31 +95,8 @@ export class DocumentStore {
       documents = new Map();
       image.set(message.collection, documents);
     }
-    switch (message.msg) {
-      case 'added':
-        if (documents.has(message.id)) {
-          this.#host.reportError(new Error(`server added '${message.id}' to '${message.collection}' twice`));
-        }
-        documents.set(message.id, message.fields ?? {});
-        return;
-      case 'changed': {
-        const existing = documents.get(message.id);
-        if (!existing) {
-          this.#host.reportError(new Error(`server changed '${message.id}' in '${message.collection}', which it never added`));
-          return;
-        }
-        const next: DocumentFields = {};
-        const cleared = new Set(message.cleared ?? []);
-        for (const key of Object.keys(existing)) if (!cleared.has(key)) setOwn(next, key, existing[key]);
-        if (message.fields) for (const key of Object.keys(message.fields)) setOwn(next, key, message.fields[key]);
-        documents.set(message.id, next);
-        return;
-      }
-      case 'removed':
-        if (!documents.delete(message.id)) {
-          this.#host.reportError(new Error(`server removed '${message.id}' from '${message.collection}', which it never added`));
-        }
-        return;
-    }
+    const next = applyToServerFields(documents.get(message.id), message, (error) => this.#host.reportError(error));
+    if (next) documents.set(message.id, next);
+    else documents.delete(message.id);
   }
 }

@@ -18,6 +18,14 @@ export interface ApplyOptions {
   timeoutMs?: number;
   /** Reject with `AbortError` when aborted (the server may still run it). */
   signal?: AbortSignal;
+  /** Put the stub's return value in the promise's `stubValue` (Meteor's `returnStubValue`). */
+  returnStubValue?: boolean;
+  /**
+   * When the stub throws, reject with its error and do not call the server (its writes are
+   * undone). Otherwise the error is reported through the client's `error` event and the
+   * server is called anyway (Meteor's `throwStubExceptions`).
+   */
+  throwStubExceptions?: boolean;
 }
 
 /**
@@ -30,6 +38,8 @@ export interface MethodPromise<T> extends Promise<T> {
   readonly id: string;
   /** Resolves once the method's writes are visible in the client's collections. */
   readonly updated: Promise<void>;
+  /** What the method's stub returned, when called with `returnStubValue`. */
+  readonly stubValue?: unknown;
 }
 
 /** The promise `apply` returns for `method`: its result, with `id` and `updated` attached. */
@@ -79,9 +89,8 @@ export class PendingMethod {
     return this.#updated.promise;
   }
 
-  /** The server reported the call's writes as visible. */
+  /** The call's writes are visible: resolve `updated`. */
   markUpdated(): void {
-    this.gotUpdated = true;
     this.#updated.resolve();
   }
 
@@ -97,6 +106,16 @@ export interface Block {
   methods: Set<PendingMethod>;
 }
 
+/** What a `MethodQueue` needs from its client. */
+export interface MethodQueueHooks {
+  /** Write one `method` message; `false` when there is no connection. */
+  send(method: PendingMethod): boolean;
+  /** The call has its result and the server's `updated`: settle its `updated` promise. */
+  done(method: PendingMethod): void;
+  /** The call failed (timeout, abort, lost `noRetry` call, going offline). */
+  failed(method: PendingMethod): void;
+}
+
 /**
  * Outstanding method calls in Meteor's blocks: consecutive ordinary calls form one block
  * and go out together; a `wait` call is a block of its own. Only the first block is on the
@@ -105,11 +124,10 @@ export interface Block {
 export class MethodQueue {
   readonly #blocks: Block[] = [];
   readonly #byId = new Map<string, PendingMethod>();
-  readonly #send: (method: PendingMethod) => boolean;
+  readonly #hooks: MethodQueueHooks;
 
-  /** `send` writes one `method` message, returning `false` when there is no connection. */
-  constructor(send: (method: PendingMethod) => boolean) {
-    this.#send = send;
+  constructor(hooks: MethodQueueHooks) {
+    this.#hooks = hooks;
   }
 
   /** Calls not yet finished. */
@@ -130,8 +148,7 @@ export class MethodQueue {
   add(method: PendingMethod, options: Pick<ApplyOptions, 'signal' | 'timeoutMs'> = {}, atFront = false): void {
     const { signal, timeoutMs } = options;
     if (signal?.aborted) {
-      method.result.reject(new AbortError(`call to '${method.method}' aborted`));
-      method.failUpdated(new AbortError(`call to '${method.method}' aborted`));
+      this.fail(method, new AbortError(`call to '${method.method}' aborted`));
       return;
     }
     if (timeoutMs !== undefined || signal) {
@@ -170,7 +187,7 @@ export class MethodQueue {
 
   #sendOne(method: PendingMethod): boolean {
     if (method.sent || method.finished) return true;
-    if (!this.#send(method)) return false;
+    if (!this.#hooks.send(method)) return false;
     method.sent = true;
     return true;
   }
@@ -190,7 +207,7 @@ export class MethodQueue {
   onUpdated(id: string): boolean {
     const method = this.#byId.get(id);
     if (!method) return false;
-    method.markUpdated();
+    method.gotUpdated = true;
     this.#maybeFinish(method);
     return true;
   }
@@ -223,8 +240,9 @@ export class MethodQueue {
   fail(method: PendingMethod, error: Error): void {
     if (method.finished) return;
     if (!method.gotResult) method.result.reject(error);
-    if (!method.gotUpdated) method.failUpdated(error);
+    method.failUpdated(error);
     this.#finish(method);
+    this.#hooks.failed(method);
   }
 
   /** Fail every call (the client is going offline for good). */
@@ -233,7 +251,9 @@ export class MethodQueue {
   }
 
   #maybeFinish(method: PendingMethod): void {
-    if (method.gotResult && method.gotUpdated) this.#finish(method);
+    if (!method.gotResult || !method.gotUpdated) return;
+    this.#finish(method);
+    this.#hooks.done(method);
   }
 
   #finish(method: PendingMethod): void {
