@@ -103,6 +103,9 @@ export const chapter: Chapter = {
       complete(id: string) {
         store.update(id, { done: true });
       },
+      rename(id: string, title: string) {
+        store.update(id, { title });
+      },
     });
     // Meteor's DDPRateLimiter: two addTask calls per connection per minute (refused ones count too).
     server.rateLimiter.addRule({ type: 'method', name: 'addTask', connectionId: () => true }, 2, 60_000);
@@ -136,6 +139,19 @@ export const chapter: Chapter = {
       const added = tasks.get(id);
       check(added !== undefined && added['due'] instanceof Date, 'the new task, with its EJSON date, in the collection once updated');
       log(`addTask returned ${id}; once 'updated' arrived the document was there, due ${(added?.['due'] as Date).toISOString()}`);
+
+      // A method stub: the client applies the rename at once, then takes the server's version.
+      client.methods({
+        rename(taskId: string, title: string) {
+          this.collection('tasks').update(taskId, { title });
+        },
+      });
+      const rename = client.apply('rename', [id, 'try the demo today']);
+      check(tasks.get(id)?.['title'] === 'try the demo today', 'the stub to show the new title before the server answers');
+      log('rename: the stub showed the new title at once (latency compensation), before the server answered');
+      await within(rename.updated, 'rename updated');
+      check(tasks.get(id)?.['title'] === 'try the demo today', "the server's version after updated");
+      log("rename: after 'updated' the server's version replaced the simulated one (the same title, so no event)");
 
       const open = tasks.find({ done: false }, { sort: { due: 1 }, fields: { title: 1 } }).fetch();
       check(open.length === 2 && open[0]?.['title'] === 'write the README', 'a Minimongo query over the collection');
