@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { createMemoryPair, type Transport } from '@rt/transport';
 import { afterEach } from 'vitest';
 import { DDPClient, type DDPClientEvents, type DDPClientOptions } from '../src/index.js';
@@ -186,4 +187,18 @@ export interface OortDDPClient {
   subscribe(name: string, params: unknown[], ready: (error?: unknown) => void): string;
   call(name: string, params: unknown[], result: (error: unknown, value: unknown) => void, updated: () => void): void;
   observe(name: string): { added?: (id: string) => void; changed?: (id: string) => void; removed?: (id: string) => void; stop(): void };
+}
+
+const requireFromTests = createRequire(import.meta.url);
+
+/** A `peerAvailable` check for an npm peer package (a devDependency of @rt/ddp). */
+export function npmPackage(name: string): () => { available: boolean; reason?: string } {
+  return () => {
+    try {
+      requireFromTests.resolve(name);
+      return { available: true };
+    } catch {
+      return { available: false, reason: `npm package '${name}' is not installed (a devDependency of @rt/ddp)` };
+    }
+  };
 }

@@ -3,20 +3,9 @@ import { FaultProxy, peerAvailable, useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DDPServer } from '../src/server/index.js';
-import { DAY, itemMethods, Table, type OortDDPClient } from './helpers.js';
+import { DAY, itemMethods, npmPackage, Table, type OortDDPClient } from './helpers.js';
 
 const require = createRequire(import.meta.url);
-
-function installed(name: string): () => { available: boolean; reason?: string } {
-  return () => {
-    try {
-      require.resolve(name);
-      return { available: true };
-    } catch {
-      return { available: false, reason: `npm package '${name}' is not installed (a devDependency of @rt/ddp)` };
-    }
-  };
-}
 
 
 /** Our server on a real port, behind a fault proxy, with an `items` publication and methods. */
@@ -54,9 +43,9 @@ function byId(docs: Doc[], key = 'id'): Record<string, Doc> {
   return result;
 }
 
-const hasSimpleDDP = await peerAvailable('simpleddp', installed('simpleddp'));
-const hasDDP = await peerAvailable('ddp', installed('ddp'));
-const hasDDPjs = await peerAvailable('ddp.js', installed('ddp.js'));
+const hasSimpleDDP = await peerAvailable('simpleddp', npmPackage('simpleddp'));
+const hasDDP = await peerAvailable('ddp', npmPackage('ddp'));
+const hasDDPjs = await peerAvailable('ddp.js', npmPackage('ddp.js'));
 
 interface SimpleDDPClient {
   connect(): Promise<void>;

@@ -9,7 +9,7 @@ import { ConnectionError } from '@rt/transport';
 import { DDPError, DDPServer, type DDPConnection, type DDPServerOptions } from '../src/server/index.js';
 import { installSockJS, sockjsSettings } from '../src/server/sockjs-endpoint.js';
 import type { SockJSTransport } from '../src/server/sockjs-transport.js';
-import { DAY, itemMethods, Table, type OortDDPClient } from './helpers.js';
+import { DAY, itemMethods, npmPackage, Table, type OortDDPClient } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -25,19 +25,8 @@ interface SockJSClient {
 }
 type SockJSClientConstructor = new (url: string, reserved: null, options: { transports: string[] }) => SockJSClient;
 
-function installed(name: string): () => { available: boolean; reason?: string } {
-  return () => {
-    try {
-      require.resolve(name);
-      return { available: true };
-    } catch {
-      return { available: false, reason: `npm package '${name}' is not installed (a devDependency of @rt/ddp)` };
-    }
-  };
-}
-
-const hasSockJSClient = await peerAvailable('sockjs-client', installed('sockjs-client'));
-const hasDDP = await peerAvailable('ddp', installed('ddp'));
+const hasSockJSClient = await peerAvailable('sockjs-client', npmPackage('sockjs-client'));
+const hasDDP = await peerAvailable('ddp', npmPackage('ddp'));
 
 const TIMEOUT_MS = 5_000;
 
