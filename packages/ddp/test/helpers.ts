@@ -202,3 +202,22 @@ export function npmPackage(name: string): () => { available: boolean; reason?: s
     }
   };
 }
+
+/** Record node-ddp's observe callbacks on `collection` as `added <id>`, `changed <id>`, `removed <id>`. */
+export function observeOort(client: OortDDPClient, collection: string): string[] {
+  const observed: string[] = [];
+  const observer = client.observe(collection);
+  observer.added = (id) => observed.push(`added ${id}`);
+  observer.changed = (id) => observed.push(`changed ${id}`);
+  observer.removed = (id) => observed.push(`removed ${id}`);
+  return observed;
+}
+
+/** node-ddp's callback-style call as a promise of the result, with a promise of its `updated`. */
+export function callOort(client: OortDDPClient, name: string, params: unknown[]): Promise<{ value: unknown; updated: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    let markUpdated!: () => void;
+    const updated = new Promise<void>((done) => (markUpdated = done));
+    client.call(name, params, (error, value) => (error ? reject(new Error(JSON.stringify(error))) : resolve({ value, updated })), () => markUpdated());
+  });
+}

@@ -3,7 +3,7 @@ import { FaultProxy, peerAvailable, useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DDPServer } from '../src/server/index.js';
-import { DAY, itemMethods, npmPackage, Table, type OortDDPClient } from './helpers.js';
+import { callOort, DAY, itemMethods, npmPackage, observeOort, Table, type OortDDPClient } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -112,22 +112,8 @@ describe.skipIf(!hasDDP)('interop: ddp (node-ddp-client) against DDPServer', () 
     await once<unknown>((resolve) => client.subscribe('items', [], resolve));
     expect(client.collections['items']).toEqual({ a: { _id: 'a', name: 'A', at: new Date(1000) } });
 
-    const observed: string[] = [];
-    const observer = client.observe('items');
-    observer.added = (id) => observed.push(`added ${id}`);
-    observer.changed = (id) => observed.push(`changed ${id}`);
-    observer.removed = (id) => observed.push(`removed ${id}`);
-    const call = (name: string, params: unknown[]) =>
-      new Promise<{ value: unknown; updated: Promise<void> }>((resolve, reject) => {
-        let markUpdated!: () => void;
-        const updated = new Promise<void>((done) => (markUpdated = done));
-        client.call(
-          name,
-          params,
-          (error, value) => (error ? reject(new Error(JSON.stringify(error))) : resolve({ value, updated })),
-          () => markUpdated(),
-        );
-      });
+    const observed = observeOort(client, 'items');
+    const call = (name: string, params: unknown[]) => callOort(client, name, params);
     const added = await call('add', ['b', 'B']);
     expect(added.value).toBe('added b');
     await added.updated;

@@ -9,7 +9,7 @@ import { ConnectionError } from '@rt/transport';
 import { DDPError, DDPServer, type DDPConnection, type DDPServerOptions } from '../src/server/index.js';
 import { installSockJS, sockjsSettings } from '../src/server/sockjs-endpoint.js';
 import type { SockJSTransport } from '../src/server/sockjs-transport.js';
-import { DAY, itemMethods, npmPackage, Table, type OortDDPClient } from './helpers.js';
+import { callOort, DAY, itemMethods, npmPackage, observeOort, Table, type OortDDPClient } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -652,17 +652,8 @@ describe.skipIf(!hasDDP)('the npm ddp client with useSockJs', () => {
     expect(requests[0]).toBe('GET /sockjs/info');
     await once<unknown>((resolve) => client.subscribe('items', [], resolve));
     expect(client.collections['items']).toEqual({ a: { _id: 'a', name: 'A', at: new Date(1000) } });
-    const observed: string[] = [];
-    const observer = client.observe('items');
-    observer.added = (id) => observed.push(`added ${id}`);
-    observer.changed = (id) => observed.push(`changed ${id}`);
-    observer.removed = (id) => observed.push(`removed ${id}`);
-    const call = (name: string, params: unknown[]): Promise<{ value: unknown; updated: Promise<void> }> =>
-      new Promise((resolve, reject) => {
-        let markUpdated!: () => void;
-        const updated = new Promise<void>((done) => (markUpdated = done));
-        client.call(name, params, (error, value) => (error ? reject(new Error(JSON.stringify(error))) : resolve({ value, updated })), () => markUpdated());
-      });
+    const observed = observeOort(client, 'items');
+    const call = (name: string, params: unknown[]) => callOort(client, name, params);
     const added = await call('add', ['b', 'B']);
     expect(added.value).toBe('added b');
     await added.updated;
