@@ -1,7 +1,7 @@
 import { connectWebSocket, type Transport } from '@rt/transport';
 import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
-import { CanceledError, ClientClosedError, Result, type Client, type Invocation, type InvocationChunk } from '../src/index.js';
+import { CanceledError, ClientClosedError, Result, type Client, type Invocation, type InvocationChunk, type SerializerName } from '../src/index.js';
 import { connect as connectNode } from '../src/node.js';
 import { Router } from '../src/router/index.js';
 import { join, signal, startRouter } from './helpers.js';
@@ -70,6 +70,14 @@ async function registerSink(callee: Client): Promise<{ gotChunk: Promise<void>; 
   return { gotChunk: gotChunk.promise, ended: ended.promise };
 }
 
+/** A router with a callee serving `com.example.sink` and a caller, both speaking `serializer`. */
+async function sinkOnRouter(serializer: SerializerName) {
+  const { url } = await startRouter();
+  const callee = await join(url, { serializer });
+  const caller = await join(url, { serializer });
+  return { callee, caller, sink: await registerSink(callee) };
+}
+
 describe.each(['json', 'msgpack'] as const)('progressive call invocations over WebSocket (%s)', (serializer) => {
   it('streams an upload of many chunks to the callee and gets one final result', async () => {
     const { url } = await startRouter();
@@ -119,10 +127,7 @@ describe.each(['json', 'msgpack'] as const)('progressive call invocations over W
   });
 
   it.each(['killnowait', 'kill'] as const)('cancels mid-stream (%s): the callee is aborted, the caller rejects', async (mode) => {
-    const { url } = await startRouter();
-    const callee = await join(url, { serializer });
-    const caller = await join(url, { serializer });
-    const sink = await registerSink(callee);
+    const { callee, caller, sink } = await sinkOnRouter(serializer);
     const call = caller.call('com.example.sink', ['a'], { progressive: true });
     call.send(['b']);
     await sink.gotChunk;
@@ -138,10 +143,7 @@ describe.each(['json', 'msgpack'] as const)('progressive call invocations over W
   });
 
   it('cancels the call when its inputs iterable throws', async () => {
-    const { url } = await startRouter();
-    const callee = await join(url, { serializer });
-    const caller = await join(url, { serializer });
-    const sink = await registerSink(callee);
+    const { callee, caller, sink } = await sinkOnRouter(serializer);
     const broken = new Error('the source broke');
     const started = signal();
     async function* inputs(): AsyncGenerator<unknown> {
@@ -157,10 +159,7 @@ describe.each(['json', 'msgpack'] as const)('progressive call invocations over W
   });
 
   it('rejects the caller when the callee leaves mid-stream', async () => {
-    const { url } = await startRouter();
-    const callee = await join(url, { serializer });
-    const caller = await join(url, { serializer });
-    const sink = await registerSink(callee);
+    const { callee, caller, sink } = await sinkOnRouter(serializer);
     const call = caller.call('com.example.sink', ['a'], { progressive: true });
     call.send(['b']);
     await sink.gotChunk;
@@ -173,10 +172,7 @@ describe.each(['json', 'msgpack'] as const)('progressive call invocations over W
   });
 
   it('ends the callee inputs with an error when the caller disconnects mid-stream', async () => {
-    const { url } = await startRouter();
-    const callee = await join(url, { serializer });
-    const caller = await join(url, { serializer });
-    const sink = await registerSink(callee);
+    const { callee, caller, sink } = await sinkOnRouter(serializer);
     const call = caller.call('com.example.sink', ['a'], { progressive: true });
     call.send(['b']);
     await sink.gotChunk;
@@ -188,10 +184,7 @@ describe.each(['json', 'msgpack'] as const)('progressive call invocations over W
   });
 
   it('times out a stream the caller never ends', async () => {
-    const { url } = await startRouter();
-    const callee = await join(url, { serializer });
-    const caller = await join(url, { serializer });
-    const sink = await registerSink(callee);
+    const { callee, caller, sink } = await sinkOnRouter(serializer);
     const call = caller.call('com.example.sink', ['a'], { progressive: true, timeoutMs: 100 });
     call.send(['b']);
     await expect(call).rejects.toMatchObject({ uri: 'wamp.error.timeout' });
