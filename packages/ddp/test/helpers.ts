@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { createMemoryPair, type Transport } from '@rt/transport';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { DDPClient, type DDPClientEvents, type DDPClientOptions } from '../src/index.js';
 import { DDPServer, type DDPServerOptions, type MethodHandler, type PublicationContext } from '../src/server/index.js';
 
@@ -220,4 +220,24 @@ export function callOort(client: OortDDPClient, name: string, params: unknown[])
     const updated = new Promise<void>((done) => (markUpdated = done));
     client.call(name, params, (error, value) => (error ? reject(new Error(JSON.stringify(error))) : resolve({ value, updated })), () => markUpdated());
   });
+}
+
+/**
+ * With node-ddp connected to a server serving `items` (document `a`) and `itemMethods`:
+ * subscribe, then add, rename, drop and nextDay, checking results, `updated` and the observed
+ * events. Returns the promise-style call for further steps.
+ */
+export async function exerciseItemsWithOort(client: OortDDPClient): Promise<(name: string, params: unknown[]) => ReturnType<typeof callOort>> {
+  await new Promise<unknown>((resolve) => client.subscribe('items', [], resolve));
+  expect(client.collections['items']).toEqual({ a: { _id: 'a', name: 'A', at: new Date(1000) } });
+  const observed = observeOort(client, 'items');
+  const call = (name: string, params: unknown[]) => callOort(client, name, params);
+  const added = await call('add', ['b', 'B']);
+  expect(added.value).toBe('added b');
+  await added.updated;
+  await (await call('rename', ['a', 'A2'])).updated;
+  await (await call('drop', ['b'])).updated;
+  expect((await call('nextDay', [new Date(0)])).value).toEqual(new Date(DAY));
+  expect(observed).toEqual(['added b', 'changed a', 'removed b']);
+  return call;
 }

@@ -3,7 +3,7 @@ import { FaultProxy, peerAvailable, useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DDPServer } from '../src/server/index.js';
-import { callOort, DAY, itemMethods, npmPackage, observeOort, Table, type OortDDPClient } from './helpers.js';
+import { DAY, exerciseItemsWithOort, itemMethods, npmPackage, Table, type OortDDPClient } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -109,18 +109,7 @@ describe.skipIf(!hasDDP)('interop: ddp (node-ddp-client) against DDPServer', () 
       }),
     );
     await connectedOnce;
-    await once<unknown>((resolve) => client.subscribe('items', [], resolve));
-    expect(client.collections['items']).toEqual({ a: { _id: 'a', name: 'A', at: new Date(1000) } });
-
-    const observed = observeOort(client, 'items');
-    const call = (name: string, params: unknown[]) => callOort(client, name, params);
-    const added = await call('add', ['b', 'B']);
-    expect(added.value).toBe('added b');
-    await added.updated;
-    await (await call('rename', ['a', 'A2'])).updated;
-    await (await call('drop', ['b'])).updated;
-    expect((await call('nextDay', [new Date(0)])).value).toEqual(new Date(DAY));
-    expect(observed).toEqual(['added b', 'changed a', 'removed b']);
+    const call = await exerciseItemsWithOort(client);
     await expect(call('missing', [])).rejects.toThrow(/not found/);
 
     proxy.cutAll();

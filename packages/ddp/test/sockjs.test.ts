@@ -9,7 +9,7 @@ import { ConnectionError } from '@rt/transport';
 import { DDPError, DDPServer, type DDPConnection, type DDPServerOptions } from '../src/server/index.js';
 import { installSockJS, sockjsSettings } from '../src/server/sockjs-endpoint.js';
 import type { SockJSTransport } from '../src/server/sockjs-transport.js';
-import { callOort, DAY, itemMethods, npmPackage, observeOort, Table, type OortDDPClient } from './helpers.js';
+import { DAY, exerciseItemsWithOort, itemMethods, npmPackage, Table, type OortDDPClient } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -650,17 +650,7 @@ describe.skipIf(!hasDDP)('the npm ddp client with useSockJs', () => {
       }),
     );
     expect(requests[0]).toBe('GET /sockjs/info');
-    await once<unknown>((resolve) => client.subscribe('items', [], resolve));
-    expect(client.collections['items']).toEqual({ a: { _id: 'a', name: 'A', at: new Date(1000) } });
-    const observed = observeOort(client, 'items');
-    const call = (name: string, params: unknown[]) => callOort(client, name, params);
-    const added = await call('add', ['b', 'B']);
-    expect(added.value).toBe('added b');
-    await added.updated;
-    await (await call('rename', ['a', 'A2'])).updated;
-    await (await call('drop', ['b'])).updated;
-    expect((await call('nextDay', [new Date(0)])).value).toEqual(new Date(DAY));
-    expect(observed).toEqual(['added b', 'changed a', 'removed b']);
+    await exerciseItemsWithOort(client);
     client.close();
     await stopped;
   });
