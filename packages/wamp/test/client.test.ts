@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { createMemoryPair, type Transport } from '@rt/transport';
 import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +64,24 @@ describe('client', () => {
     await callee.register('com.example.echo', ({ args }) => args[0]);
     const big = 'a compressible text '.repeat(2000);
     expect((await caller.call('com.example.echo', [big])).args).toEqual([big]);
+  });
+
+  it('serves WAMP on a path of an HTTP server the app owns', async () => {
+    const http = createServer((_request, response) => response.end('the app'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    useTeardown(() => new Promise((resolve) => http.close(resolve)));
+    const router = new Router({ realms: ['realm1'] });
+    useTeardown(() => router.close());
+    const { url, port } = await router.listen({ server: http, path: '/wamp' });
+    expect(url).toBe(`ws://127.0.0.1:${port}/wamp`);
+    expect(port).toBe((http.address() as { port: number }).port);
+    const client = await connect(url, { realm: 'realm1' });
+    useTeardown(() => client.close());
+    await client.register('com.example.twice', ({ args }) => (args[0] as number) * 2);
+    expect((await client.call('com.example.twice', [21])).args).toEqual([42]);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('the app');
+    await router.close();
+    expect(http.listening).toBe(true);
   });
 
   it('cancels through call.cancel()', async () => {

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { CLOSE_PROTOCOL_ERROR, listenWebSocket, type Listener, type Transport, type WebSocketCompression } from '@rt/transport';
 
@@ -58,6 +59,11 @@ export interface ListenOptions {
   port?: number;
   /** WebSocket path (default `/ws`). */
   path?: string;
+  /**
+   * Serve the WebSocket path on this HTTP(S) server instead of a port of the router's own
+   * (`host`/`port` are then ignored; the app keeps every other path). Listen on it first.
+   */
+  server?: HttpServer;
   /** Largest accepted message in bytes (default 16 MiB). */
   maxPayload?: number;
   /** Accept permessage-deflate on WebSocket from clients that offer it (default off). */
@@ -156,11 +162,13 @@ export class Router {
     return session.run().catch(() => transport.abort()).finally(() => this.#sessions.delete(session));
   }
 
-  /** Listen for WebSocket clients at `ws://host:port/ws` (subprotocols `wamp.2.json`, `wamp.2.msgpack`). */
+  /**
+   * Listen for WebSocket clients at `ws://host:port/ws` (subprotocols `wamp.2.json`,
+   * `wamp.2.msgpack`, `wamp.2.cbor`), on a port of its own or on `options.server`.
+   */
   async listen(options: ListenOptions = {}): Promise<RouterAddress> {
     const listener = await listenWebSocket({
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 0,
+      ...(options.server === undefined ? { host: options.host ?? '127.0.0.1', port: options.port ?? 0 } : { server: options.server }),
       path: options.path ?? '/ws',
       protocols: Object.values(serializers).map((s) => s.subprotocol),
       requireProtocol: true,
