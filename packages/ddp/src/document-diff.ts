@@ -60,3 +60,11 @@ export function diffDocuments(
     if (difference) sink.changed(id, difference.fields, difference.cleared);
   }
 }
+
+/** The fields of `document` without `_id`: the same object when it has no `_id`, else a copy. */
+export function withoutId<T>(document: Readonly<Record<string, T>>): Record<string, T> {
+  if (!hasOwn(document, '_id')) return document as Record<string, T>;
+  const fields: Record<string, T> = {};
+  for (const key of Object.keys(document)) if (key !== '_id') setOwn(fields, key, document[key]);
+  return fields;
+}

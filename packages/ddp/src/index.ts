@@ -11,7 +11,7 @@ export type { ConnectionState, ConnectionStatus } from './client/connection-stat
 export { Subscription } from './client/subscription.js';
 export { Collection, CollectionQueue } from './client/collection.js';
 export { CollectionCursor } from './client/collection-cursor.js';
-export type { FindOptions, ObserveCallbacks, ObserveHandle, Selector } from './client/collection-cursor.js';
+export type { FindOptions, ObserveCallbacks, ObserveChangesCallbacks, ObserveHandle, Selector } from './client/collection-cursor.js';
 export type {
   AddedEvent,
   ChangedEvent,

@@ -19,8 +19,9 @@ async function playersOnline(rows: Record<string, { name: string; score: number;
     this.ready();
   });
   server.methods({
-    put(id: string, fields: Record<string, unknown>) {
-      if (table.rows.has(id)) table.update(id, fields);
+    put(id: string, fields: Record<string, unknown>, unset: string[] = []) {
+      // JSON drops `undefined`: fields to remove come as names.
+      if (table.rows.has(id)) table.update(id, { ...fields, ...Object.fromEntries(unset.map((key) => [key, undefined])) });
       else table.insert(id, fields);
     },
     drop(id: string) {
@@ -100,6 +101,33 @@ describe('CollectionCursor.observe', () => {
     handle.stop();
     await write('put', 'b', { score: 51 });
     expect(seen).toHaveLength(5);
+  });
+
+  it('reports field changes with observeChanges, removed fields as undefined', async () => {
+    const { players, write } = await playersOnline(ROWS);
+    const seen: unknown[] = [];
+    const handle = players.find({ score: { $gte: 25 } }, { sort: { score: -1 } }).observeChanges({
+      added: (id, fields) => seen.push(['added', id, fields['name'], 'joined' in fields]),
+      changed: (id, fields) => seen.push(['changed', id, fields]),
+      removed: (id) => seen.push(['removed', id]),
+    });
+    expect(seen).toEqual([
+      ['added', 'd', 'Di', true],
+      ['added', 'a', 'Ada', true],
+    ]);
+    seen.length = 0;
+    await write('put', 'a', { score: 31 }, ['joined']);
+    await write('put', 'b', { score: 25 });
+    await write('drop', 'd');
+    expect(seen).toEqual([
+      ['changed', 'a', { score: 31, joined: undefined }],
+      ['added', 'b', 'Bob', true],
+      ['removed', 'd'],
+    ]);
+    // toEqual ignores undefined properties: check that the removed field is really reported.
+    expect(Object.keys((seen[0] as [string, string, object])[2])).toEqual(['score', 'joined']);
+    handle.stop();
+    expect(() => players.find({}, { fields: { _id: 0, name: 1 } }).observe({})).toThrow(/_id/);
   });
 
   it('keeps a sorted, limited result current', async () => {

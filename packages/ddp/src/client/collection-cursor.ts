@@ -1,4 +1,7 @@
 import { Query } from 'mingo';
+import { diffFields, withoutId } from '../document-diff.js';
+import type { EJSONValue } from '../ejson.js';
+import { setOwn } from '../own.js';
 import type { CollectionEvent, DDPDocument } from './collection.js';
 
 /** A Mongo selector (`{ score: { $gt: 10 } }`), or a document id as a shorthand for `{ _id: id }`. */
@@ -24,6 +27,19 @@ export interface ObserveCallbacks<T> {
   changed?(document: T, previous: T): void;
   /** A document left the result. */
   removed?(previous: T): void;
+}
+
+/**
+ * Field-level callbacks of a live query (`cursor.observeChanges`), as in Meteor. Fields come
+ * without `_id`; in `changed`, a field set to `undefined` was removed.
+ */
+export interface ObserveChangesCallbacks {
+  /** A document entered the result (called for every current result when observing starts). */
+  added?(id: string, fields: Readonly<Record<string, EJSONValue>>): void;
+  /** Fields of a document in the result changed. */
+  changed?(id: string, fields: Readonly<Record<string, EJSONValue | undefined>>): void;
+  /** A document left the result. */
+  removed?(id: string): void;
 }
 
 /** Stops a live query. */
@@ -107,6 +123,8 @@ export class CollectionCursor<T extends DDPDocument = DDPDocument> implements It
    * on every change of the collection.
    */
   observe(callbacks: ObserveCallbacks<T>): ObserveHandle {
+    const idField = this.#options.fields?.['_id'];
+    if (idField === 0 || idField === false) throw new TypeError('observe needs `_id`: do not drop it in `fields`');
     const current = new Map<string, T>();
     for (const document of this.fetch()) {
       current.set(document._id, document);
@@ -117,6 +135,25 @@ export class CollectionCursor<T extends DDPDocument = DDPDocument> implements It
       paged ? this.#refresh(current, callbacks) : this.#follow(event, current, callbacks),
     );
     return { stop };
+  }
+
+  /**
+   * A live query reporting field changes instead of whole documents (Meteor's unordered
+   * `observeChanges`): `added(id, fields)`, `changed(id, changedFields)` with removed fields as
+   * `undefined`, `removed(id)`. Same rules as `observe`.
+   */
+  observeChanges(callbacks: ObserveChangesCallbacks): ObserveHandle {
+    return this.observe({
+      added: (document) => callbacks.added?.(document._id, withoutId(document)),
+      changed: (document, previous) => {
+        const difference = diffFields(withoutId(previous), withoutId(document), (a, b) => this.#source.equals(a, b));
+        if (!difference) return;
+        const fields: Record<string, EJSONValue | undefined> = { ...(difference.fields as Record<string, EJSONValue>) };
+        for (const key of difference.cleared) setOwn(fields, key, undefined);
+        callbacks.changed?.(document._id, fields);
+      },
+      removed: (previous) => callbacks.removed?.(previous._id),
+    });
   }
 
   /** Apply one change to an unpaged live result. */

@@ -1,7 +1,7 @@
 import { AsyncQueue, ClosedError, type WaitForOptions } from '@rt/transport';
 import type { EJSONValue } from '../ejson.js';
 import { QueueOverflowError } from '../errors.js';
-import { diffFields, type DocumentFields } from '../document-diff.js';
+import { diffFields, withoutId, type DocumentFields } from '../document-diff.js';
 import { setOwn } from '../own.js';
 import { CollectionCursor, type CursorSource, type FindOptions, type Selector } from './collection-cursor.js';
 
@@ -225,7 +225,7 @@ export class Collection<T extends DDPDocument = DDPDocument> implements Readonly
       return;
     }
     this.#documents.set(id, freezeDocument(id, fields) as T);
-    if (this.#watched()) this.#emit({ type: 'added', collection: this.name, _id: id, fields: withoutId(fields) });
+    if (this.#watched()) this.#emit({ type: 'added', collection: this.name, _id: id, fields: withoutId(fields as Record<string, EJSONValue>) });
   }
 
   /** Apply a server `changed`: set `fields`, remove `cleared`; unknown ids are reported and skipped. @internal */
@@ -248,7 +248,7 @@ export class Collection<T extends DDPDocument = DDPDocument> implements Readonly
         type: 'changed',
         collection: this.name,
         _id: id,
-        fields: fields ? withoutId(fields) : {},
+        fields: fields ? withoutId(fields as Record<string, EJSONValue>) : {},
         cleared: cleared ? cleared.filter((key) => key !== '_id') : [],
       });
     }
@@ -331,11 +331,4 @@ function freezeDocument(id: string, fields: DocumentFields): DDPDocument {
   // Spreading defines own properties (a `__proto__` field stays data), and is fast.
   const document = Object.prototype.hasOwnProperty.call(fields, '_id') ? { ...fields, _id: id } : { _id: id, ...fields };
   return Object.freeze(document) as DDPDocument;
-}
-
-function withoutId(fields: DocumentFields): Record<string, EJSONValue> {
-  if (!Object.prototype.hasOwnProperty.call(fields, '_id')) return fields as Record<string, EJSONValue>;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(fields)) if (key !== '_id') setOwn(copy, key, fields[key]);
-  return copy as Record<string, EJSONValue>;
 }

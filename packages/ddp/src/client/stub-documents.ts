@@ -1,4 +1,4 @@
-import type { DocumentFields } from '../document-diff.js';
+import { withoutId, type DocumentFields } from '../document-diff.js';
 import { setOwn } from '../own.js';
 import type { Collection } from './collection.js';
 
@@ -186,10 +186,4 @@ export class StubDocuments {
     this.#waiting.clear();
     for (const fail of waiting) fail(error);
   }
-}
-
-function withoutId(document: Readonly<Record<string, unknown>>): DocumentFields {
-  const fields: DocumentFields = {};
-  for (const key of Object.keys(document)) if (key !== '_id') setOwn(fields, key, document[key]);
-  return fields;
 }
