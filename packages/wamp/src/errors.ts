@@ -53,6 +53,19 @@ export class ApplicationError extends RtError {
 }
 
 /**
+ * Thrown by a procedure handler that cannot take this call now (busy, draining, missing a
+ * dependency): the client answers with ERROR `wamp.error.unavailable`, and the router re-routes the
+ * call to another callee of a shared registration (call re-routing). The caller only sees an error,
+ * `wamp.error.no_available_callee`, once no callee is left. Throwing
+ * `new ApplicationError(ErrorUri.UNAVAILABLE)` does the same.
+ */
+export class UnavailableError extends ApplicationError {
+  constructor(message = 'the callee is unavailable') {
+    super(ErrorUri.UNAVAILABLE, { message });
+  }
+}
+
+/**
  * The router refused or ended the session with an ABORT message (`reason` is its URI). Not to be
  * confused with `@rt/transport`'s `AbortError` for aborted signals.
  */

@@ -6,6 +6,7 @@ export { connect } from './client/connect.js';
 export type { ConnectOptions } from './client/connect.js';
 export { Client } from './client/client.js';
 export type { ClientEvents, ClientOptions } from './client/client.js';
+export type { RegistrationRevoked, RevocationEvents, SubscriptionRevoked } from './client/revocation.js';
 export type { JoinOptions, SessionDetails } from './client/join.js';
 export { Call } from './client/call.js';
 export { Result } from './client/types.js';
@@ -16,7 +17,7 @@ export type {
 export { cryptosignAuth, deriveKey, ticketAuth, wampcraAuth } from './client/auth.js';
 export type { ClientAuthenticator } from './client/auth.js';
 export {
-  AbortError, ApplicationError, AuthError, CanceledError, ClientClosedError, ErrorRegistry, WampProtocolError,
+  AbortError, ApplicationError, AuthError, CanceledError, ClientClosedError, ErrorRegistry, UnavailableError, WampProtocolError,
 } from './errors.js';
 /** Base class of `WampProtocolError`, from `@rt/transport`. */
 export { ProtocolError } from '@rt/transport';

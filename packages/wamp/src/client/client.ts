@@ -13,6 +13,7 @@ import { callOptionsDict, publishOptionsDict, registerOptionsDict, setPayload, s
 import { reconnectPolicy, reopen } from './reconnect.js';
 import { RegistrationTable, type LocalRegistration } from './registrations.js';
 import { PendingRequests } from './requests.js';
+import { handleRevocation, type RevocationEvents } from './revocation.js';
 import { SubscriptionTable, type LocalSubscription } from './subscriptions.js';
 import type { CallOptions, EventHandler, ProcedureHandler, PublishOptions, RegisterOptions, SubscribeOptions } from './types.js';
 import { ValidUriCache } from './uri-cache.js';
@@ -35,7 +36,7 @@ export type ClientEvents = {
   restored: [{ registrations: number; subscriptions: number }];
   /** A subscription handler threw, or restoring state after a reconnect failed. */
   error: [Error];
-};
+} & RevocationEvents;
 
 /** The resolved result of an unacknowledged publish. */
 const NOTHING: Promise<undefined> = Promise.resolve(undefined);
@@ -47,7 +48,7 @@ const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 export class Client {
   /** Session-scope request IDs. */
   readonly idGen = new IdGenerator();
-  /** `join`, `leave`, `restored` and `error` events. */
+  /** `join`, `leave`, `restored`, `error`, `registration-revoked` and `subscription-revoked` events. */
   readonly events = new Emitter<ClientEvents>();
   /** Maps error URIs to error classes for failed calls. */
   readonly errors: ErrorRegistry;
@@ -231,16 +232,13 @@ export class Client {
         this.#subscriptions.deliver(message);
         return true;
       case MessageType.UNREGISTERED:
-        if (message.requestId === 0) {
-          const id = message.details?.['registration'];
-          if (typeof id === 'number') this.#registrations.delete(id);
-          return true;
-        }
-        this.#requests.answer(message);
+      case MessageType.UNSUBSCRIBED:
+        // Request id 0: the router revoked a registration or subscription.
+        if (message.requestId === 0) handleRevocation(message, this.#registrations, this.#subscriptions, this.events);
+        else this.#requests.answer(message);
         return true;
       case MessageType.REGISTERED:
       case MessageType.SUBSCRIBED:
-      case MessageType.UNSUBSCRIBED:
       case MessageType.PUBLISHED:
         this.#requests.answer(message);
         return true;

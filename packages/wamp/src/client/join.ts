@@ -50,10 +50,13 @@ const CLIENT_ROLES: Dict = {
     features: {
       progressive_call_results: true, progressive_call_invocations: true, call_canceling: true, call_timeout: true,
       caller_identification: true, pattern_based_registration: true, shared_registration: true, payload_passthru_mode: true,
+      call_reroute: true, registration_revocation: true,
     },
   },
   publisher: { features: { publisher_identification: true, publisher_exclusion: true, subscriber_blackwhite_listing: true, payload_passthru_mode: true } },
-  subscriber: { features: { pattern_based_subscription: true, publisher_identification: true, payload_passthru_mode: true } },
+  subscriber: {
+    features: { pattern_based_subscription: true, publisher_identification: true, payload_passthru_mode: true, subscription_revocation: true },
+  },
 };
 
 /** True when the router announced `feature` for `role` (`dealer`, `broker`) in WELCOME. */

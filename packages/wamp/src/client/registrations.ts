@@ -59,9 +59,11 @@ export class RegistrationTable {
     this.#registrations.set(id, registration);
   }
 
-  /** Forget registration `id` (unregistered by this client or by the router). */
-  delete(id: number): void {
+  /** Forget registration `id` (unregistered by this client or revoked by the router); returns what it was. */
+  delete(id: number): LocalRegistration | undefined {
+    const registration = this.#registrations.get(id);
     this.#registrations.delete(id);
+    return registration;
   }
 
   /** The registration ids for `procedure`. */

@@ -35,9 +35,11 @@ export class SubscriptionTable {
     else this.#subscriptions.set(id, { topic, options, handlers: [handler], tail: undefined });
   }
 
-  /** Forget subscription `id` (UNSUBSCRIBED arrived). */
-  delete(id: number): void {
+  /** Forget subscription `id` (UNSUBSCRIBED arrived, or the router revoked it); returns what it was. */
+  delete(id: number): LocalSubscription | undefined {
+    const subscription = this.#subscriptions.get(id);
     this.#subscriptions.delete(id);
+    return subscription;
   }
 
   /** The subscription ids for `topic`. */

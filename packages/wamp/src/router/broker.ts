@@ -6,6 +6,7 @@ import { isValidUri, type MatchPolicy } from '../uri.js';
 import { copyEncryption, copyPayload } from './payload.js';
 import { allowed, filterOf } from './publication-filter.js';
 import { RetainedEvents } from './retention.js';
+import { notifyRevoked } from './revocation.js';
 import type { RoutedSession } from './session-info.js';
 import { UriTable, type UriEntry } from './uri-table.js';
 
@@ -61,6 +62,22 @@ export class Broker {
     }
     session.send({ type: MessageType.UNSUBSCRIBED, requestId: message.requestId });
     this.#removed(subscription, session);
+  }
+
+  /**
+   * Subscription revocation: take the session `sessionId` out of subscription `subscriptionId` (as for
+   * UNSUBSCRIBE, with the meta events), telling it with UNSUBSCRIBED `{ subscription, reason }` when it
+   * announced `subscription_revocation` (silently otherwise). False when there is no such
+   * subscription or the session is not one of its subscribers.
+   */
+  removeSubscriber(subscriptionId: number, sessionId: number, reason?: string): boolean {
+    const subscription = this.subscriptions.byId.get(subscriptionId);
+    const session = subscription === undefined ? undefined : [...subscription.subscribers].find((s) => s.id === sessionId);
+    if (subscription === undefined || session === undefined) return false;
+    subscription.subscribers.delete(session);
+    notifyRevoked(session, 'subscription', subscription.id, reason);
+    this.#removed(subscription, session);
+    return true;
   }
 
   /**

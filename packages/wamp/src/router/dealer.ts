@@ -6,62 +6,20 @@ import type {
   CallMessage, CancelMessage, Dict, ErrorMessage, InvocationMessage, RegisterMessage, ResultMessage, UnregisterMessage, YieldMessage,
 } from '../messages.js';
 import { isValidUri, type MatchPolicy } from '../uri.js';
+import type { Invocation, Peer, Registration } from './dealer-state.js';
 import type { RoutedSession } from './session-info.js';
+import { invocationDetails } from './invocation-details.js';
+import { pickCallee, type Callee, type InvokePolicy } from './invoke-policy.js';
 import { copyEncryption, copyPayload } from './payload.js';
-import { takesProgressiveInvocations, type InputStream } from './progressive-calls.js';
-import type { UriEntry } from './uri-table.js';
+import { takesProgressiveInvocations } from './progressive-calls.js';
+import { notifyRevoked } from './revocation.js';
 import { UriTable } from './uri-table.js';
 
-/** How a shared registration picks its callee. */
-export type InvokePolicy = 'single' | 'roundrobin' | 'random' | 'first' | 'last';
+export type { InvokePolicy } from './invoke-policy.js';
+export type { Registration } from './dealer-state.js';
 
 /** A procedure implemented inside the router (meta procedures). */
 export type InternalProcedure = (caller: RoutedSession, args: unknown[], kwargs: Dict) => unknown;
-
-interface Callee {
-  session: RoutedSession;
-  discloseCaller: boolean;
-  created: number;
-}
-
-/** One registration: a URI pattern with one or more callees. */
-export interface Registration extends UriEntry {
-  readonly invoke: InvokePolicy;
-  readonly created: string;
-  callees: Callee[];
-  next: number;
-}
-
-/** A session's dealer state: its invocation ids and the invocations it serves and makes. */
-interface Peer {
-  readonly invocationIds: IdGenerator;
-  /** Pending invocations this session serves, by invocation request id. */
-  readonly serving: Map<number, Invocation>;
-  /** Pending invocations this session made, by its CALL request id. */
-  readonly calling: Map<number, Invocation>;
-  /**
-   * Progressive calls of this session that ended while it could still send chunks (the callee
-   * answered early, cancel, timeout, refusal), by CALL request id, with their procedure: their
-   * late chunks are dropped. Oldest first; an entry goes when the final chunk comes, or when more
-   * than `MAX_CLOSED_INPUTS` pile up.
-   */
-  readonly closedInputs: Map<number, string>;
-}
-
-interface Invocation {
-  id: number;
-  caller: RoutedSession;
-  callerRequestId: number;
-  callee: RoutedSession;
-  callerPeer: Peer;
-  calleePeer: Peer;
-  receiveProgress: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** Set once the caller got its final answer (cancel `skip`/`killnowait`, timeout). */
-  answered: boolean;
-  /** Set for a progressive call invocation. */
-  stream: InputStream | undefined;
-}
 
 /** How many ended progressive calls with an open input the dealer remembers per session. */
 const MAX_CLOSED_INPUTS = 1024;
@@ -169,24 +127,6 @@ export class Dealer {
     if (last) this.onChange?.('delete', session, registration);
   }
 
-  #pickCallee(registration: Registration): Callee | undefined {
-    const callees = registration.callees;
-    if (callees.length === 0) return undefined;
-    switch (registration.invoke) {
-      case 'roundrobin': {
-        const callee = callees[registration.next % callees.length];
-        registration.next = (registration.next + 1) % callees.length;
-        return callee;
-      }
-      case 'random':
-        return callees[Math.floor(Math.random() * callees.length)];
-      case 'last':
-        return callees[callees.length - 1];
-      default:
-        return callees[0];
-    }
-  }
-
   /**
    * True when a CALL with `requestId` from `caller` continues one of its calls (a chunk of a
    * progressive call invocation, or a reuse of a pending request id): `call()` takes it without
@@ -219,37 +159,38 @@ export class Dealer {
       return;
     }
     const registration = this.registrations.best(message.procedure);
-    const callee = registration === undefined ? undefined : this.#pickCallee(registration);
+    const callee = registration === undefined ? undefined : pickCallee(registration);
     if (registration === undefined || callee === undefined) {
       return this.refuseCall(caller, message, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for ${message.procedure}`]);
     }
     if (progress && !takesProgressiveInvocations(callee.session)) {
       return this.refuseCall(caller, message, ErrorUri.FEATURE_NOT_SUPPORTED, [`the callee of ${message.procedure} takes no progressive call invocations`]);
     }
-    const options = message.options;
-    const receiveProgress = options['receive_progress'] === true;
-    const details: Dict = {};
-    if (registration.match !== 'exact') details['procedure'] = message.procedure;
-    if (receiveProgress) details['receive_progress'] = true;
-    if (callee.discloseCaller || options['disclose_me'] === true) {
-      details['caller'] = caller.id;
-      details['caller_authid'] = caller.authid;
-      details['caller_authrole'] = caller.authrole;
-    }
-    const timeout = options['timeout'];
-    if (typeof timeout === 'number' && timeout > 0) details['timeout'] = timeout;
-    copyEncryption(options, details);
-    const calleePeer = this.#peer(callee.session);
     const invocation: Invocation = {
-      id: calleePeer.invocationIds.next(), caller, callerRequestId: message.requestId, callee: callee.session,
-      callerPeer: callerPeer ?? this.#peer(caller), calleePeer, receiveProgress, timer: undefined, answered: false,
-      stream: progress ? { procedure: message.procedure, registrationId: registration.id, details, open: true } : undefined,
+      id: 0, caller, callerRequestId: message.requestId, callee: callee.session, callerPeer: callerPeer ?? this.#peer(caller),
+      calleePeer: this.#peer(callee.session), receiveProgress: message.options['receive_progress'] === true, timer: undefined,
+      answered: false, stream: undefined, registration, call: message, unavailable: undefined, killed: false,
     };
-    calleePeer.serving.set(invocation.id, invocation);
     invocation.callerPeer.calling.set(message.requestId, invocation);
+    const timeout = message.options['timeout'];
     if (typeof timeout === 'number' && timeout > 0) {
       invocation.timer = setTimeout(() => this.#expire(invocation), timeout);
     }
+    this.#invoke(invocation, callee);
+  }
+
+  /** Send `invocation` to `callee` as an INVOCATION, with a new invocation id of that callee. */
+  #invoke(invocation: Invocation, callee: Callee): void {
+    const message = invocation.call;
+    const registration = invocation.registration;
+    const details = invocationDetails(invocation.caller, message, registration.match, callee.discloseCaller);
+    const progress = message.options['progress'] === true;
+    const calleePeer = this.#peer(callee.session);
+    invocation.callee = callee.session;
+    invocation.calleePeer = calleePeer;
+    invocation.id = calleePeer.invocationIds.next();
+    calleePeer.serving.set(invocation.id, invocation);
+    if (progress) invocation.stream = { procedure: message.procedure, registrationId: registration.id, details, open: true };
     const out: InvocationMessage = {
       type: MessageType.INVOCATION, requestId: invocation.id, registrationId: registration.id,
       details: progress ? { ...details, progress: true } : details,
@@ -350,6 +291,7 @@ export class Dealer {
       caller.send(errorFor(MessageType.CALL, invocation.callerRequestId, ErrorUri.CANCELED, ['the call was canceled']));
     if (mode === 'kill') {
       // The caller's ERROR comes from the callee's answer to INTERRUPT.
+      invocation.killed = true;
       this.#interrupt(invocation, 'kill', ErrorUri.CANCELED);
       return;
     }
@@ -371,12 +313,45 @@ export class Dealer {
     invocation.caller.send(copyPayload(message, out));
   }
 
-  /** Handle a callee's ERROR for an INVOCATION: forward it to the caller. */
+  /** Handle a callee's ERROR for an INVOCATION: forward it to the caller (`wamp.error.unavailable` re-routes the call). */
   error(callee: RoutedSession, message: ErrorMessage): void {
     const invocation = this.#peers.get(callee)?.serving.get(message.requestId);
     if (invocation === undefined) return;
+    if (message.error === ErrorUri.UNAVAILABLE && !invocation.killed) return this.#reroute(invocation);
     this.#finish(invocation);
     invocation.caller.send({ ...message, requestType: MessageType.CALL, requestId: invocation.callerRequestId });
+  }
+
+  /**
+   * Call re-routing: the callee answered `wamp.error.unavailable`. The call goes to another callee
+   * of its registration by the invoke policy, as if the callees that were unavailable for it were
+   * not registered; when none is left (at once for a `single` registration, and for a progressive
+   * call invocation, whose chunks cannot be sent again) the caller gets `wamp.error.no_available_callee`.
+   */
+  #reroute(invocation: Invocation): void {
+    invocation.calleePeer.serving.delete(invocation.id);
+    const skip = (invocation.unavailable ??= new Set());
+    skip.add(invocation.callee);
+    const registration = invocation.registration;
+    const next = registration.invoke === 'single' || invocation.stream !== undefined ? undefined : pickCallee(registration, skip);
+    if (next !== undefined) return this.#invoke(invocation, next);
+    this.#finish(invocation);
+    invocation.caller.send(errorFor(MessageType.CALL, invocation.callerRequestId, ErrorUri.NO_AVAILABLE_CALLEE, ['every callee is unavailable']));
+  }
+
+  /**
+   * Registration revocation: take the session `sessionId` off registration `registrationId` (as for
+   * UNREGISTER, with the meta events), telling it with UNREGISTERED `{ registration, reason }` when it
+   * announced `registration_revocation` (silently otherwise). Its pending invocations go on. False
+   * when there is no such registration or the session is not one of its callees.
+   */
+  removeCallee(registrationId: number, sessionId: number, reason?: string): boolean {
+    const registration = this.registrations.byId.get(registrationId);
+    const callee = registration?.callees.find((c) => c.session.id === sessionId);
+    if (registration === undefined || callee === undefined) return false;
+    notifyRevoked(callee.session, 'registration', registration.id, reason);
+    this.#removeCallee(registration, callee.session);
+    return true;
   }
 
   /** A session left: drop its registrations, fail calls it was serving, interrupt calls it made. */

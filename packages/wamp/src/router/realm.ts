@@ -2,6 +2,7 @@ import { ErrorUri } from '../error-uris.js';
 import type { Dict } from '../messages.js';
 import { Broker, type Subscription } from './broker.js';
 import { Dealer, type Registration } from './dealer.js';
+import { addRevocationMeta, MetaError } from './revocation.js';
 import { publishLifecycleEvents, publishMeta, registrationInfo, subscriptionInfo } from './meta-events.js';
 import { sessionDetails, type Authorizer, type RoutedSession } from './session-info.js';
 import { Testaments } from './testaments.js';
@@ -14,11 +15,6 @@ export interface RealmOptions {
   authorize?: Authorizer | undefined;
 }
 
-class MetaError extends Error {
-  constructor(readonly uri: string, message: string) {
-    super(message);
-  }
-}
 
 function byMatch<T extends { match: string; id: number }>(entries: T[]): Dict {
   return {
@@ -42,6 +38,7 @@ export class Realm {
     this.#addSessionMeta();
     this.#addRegistrationMeta();
     this.#addSubscriptionMeta();
+    addRevocationMeta(this.dealer, this.broker, this.sessions);
     publishLifecycleEvents(this.dealer, this.broker);
   }
 

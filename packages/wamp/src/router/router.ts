@@ -93,7 +93,7 @@ const FEATURES = {
     features: {
       publisher_identification: true, publisher_exclusion: true, subscriber_blackwhite_listing: true,
       pattern_based_subscription: true, session_meta_api: true, subscription_meta_api: true,
-      payload_passthru_mode: true, event_retention: true,
+      payload_passthru_mode: true, event_retention: true, subscription_revocation: true,
     },
   },
   dealer: {
@@ -101,7 +101,7 @@ const FEATURES = {
       caller_identification: true, progressive_call_results: true, call_canceling: true, call_timeout: true,
       pattern_based_registration: true, shared_registration: true, session_meta_api: true,
       registration_meta_api: true, payload_passthru_mode: true, progressive_call_invocations: true,
-      testament_meta_api: true,
+      testament_meta_api: true, call_reroute: true, registration_revocation: true,
     },
   },
 };
