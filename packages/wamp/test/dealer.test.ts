@@ -1,19 +1,5 @@
-import { connectWebSocket, type Transport } from '@rt/transport';
-import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
-import { join, startRouter } from './helpers.js';
-
-/** A hand-driven JSON session: announces exactly the roles given. */
-async function rawSession(url: string, roles: Record<string, unknown>): Promise<{ transport: Transport; next(): Promise<unknown[]>; send(m: unknown[]): void; id: number }> {
-  const transport = await connectWebSocket(url, { protocols: ['wamp.2.json'] });
-  useTeardown(() => transport.close());
-  const next = async (): Promise<unknown[]> => JSON.parse((await transport.receive({ timeoutMs: 5000 })) as string) as unknown[];
-  const send = (m: unknown[]): void => void transport.write(JSON.stringify(m));
-  send([1, 'realm1', { roles }]);
-  const welcome = await next();
-  expect(welcome[0]).toBe(2);
-  return { transport, next, send, id: welcome[1] as number };
-}
+import { join, rawSession, startRouter } from './helpers.js';
 
 describe('dealer details', () => {
   it('degrades CANCEL to skip for a callee without call_canceling', async () => {

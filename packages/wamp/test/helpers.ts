@@ -1,4 +1,6 @@
+import { connectWebSocket, type Transport } from '@rt/transport';
 import { useTeardown } from '@rt/test-harness';
+import { expect } from 'vitest';
 import { connect, type Client, type ConnectOptions } from '../src/index.js';
 import { Router, type RouterOptions } from '../src/router/index.js';
 
@@ -38,4 +40,32 @@ export function collector<T>(count: number): { push: (value: T) => void; done: P
       if (values.length === count) resolve(values);
     },
   };
+}
+
+/** What a raw session learned from WELCOME, and how to drive it. */
+export interface RawSession {
+  transport: Transport;
+  /** The session id from WELCOME. */
+  id: number;
+  /** The router's roles and features from WELCOME. */
+  roles: Record<string, { features?: Record<string, unknown> }>;
+  /** The next message the router sent (fails after 5 s). */
+  next(): Promise<unknown[]>;
+  send(message: unknown[]): void;
+}
+
+/**
+ * A hand-driven JSON session on a real WebSocket announcing exactly `roles` (plus `details` in
+ * HELLO): it sees every message in the order the router sent it.
+ */
+export async function rawSession(url: string, roles: Record<string, unknown>, details: Record<string, unknown> = {}): Promise<RawSession> {
+  const transport = await connectWebSocket(url, { protocols: ['wamp.2.json'] });
+  useTeardown(() => transport.close());
+  const next = async (): Promise<unknown[]> => JSON.parse((await transport.receive({ timeoutMs: 5000 })) as string) as unknown[];
+  const send = (message: unknown[]): void => void transport.write(JSON.stringify(message));
+  send([1, 'realm1', { ...details, roles }]);
+  const welcome = await next();
+  expect(welcome[0]).toBe(2);
+  const welcomeDetails = welcome[2] as { roles: RawSession['roles'] };
+  return { transport, id: welcome[1] as number, roles: welcomeDetails.roles, next, send };
 }

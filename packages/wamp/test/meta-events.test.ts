@@ -1,31 +1,24 @@
-import { connectWebSocket } from '@rt/transport';
 import { FaultProxy, useTeardown, withTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
-import { join, startRouter } from './helpers.js';
+import { join, rawSession, startRouter } from './helpers.js';
 
-const HELLO = 1, WELCOME = 2, SUBSCRIBE = 32, SUBSCRIBED = 33, UNSUBSCRIBE = 34, UNSUBSCRIBED = 35, EVENT = 36;
+const SUBSCRIBE = 32, SUBSCRIBED = 33, UNSUBSCRIBE = 34, UNSUBSCRIBED = 35, EVENT = 36;
 const REGISTER = 64, REGISTERED = 65, UNREGISTER = 66, UNREGISTERED = 67;
 
 type Match = 'exact' | 'prefix' | 'wildcard';
 
 /**
- * A hand-driven JSON session on a real WebSocket: it sees every message in the order the router
- * sent it, so "nothing in between" can be asserted by reading the next message.
+ * A raw session (see helpers) with request ids, subscriptions and EVENT reading: it sees every
+ * message in the order the router sent it, so "nothing in between" can be asserted.
  */
-async function rawSession(url: string, authid?: string) {
-  const transport = await connectWebSocket(url, { protocols: ['wamp.2.json'] });
-  useTeardown(() => transport.close());
+async function metaSession(url: string, authid?: string) {
+  const roles = { subscriber: {}, publisher: {}, callee: {}, caller: {} };
+  const { id, roles: routerRoles, next, send } = await rawSession(url, roles, authid === undefined ? {} : { authid });
   let requestId = 0;
   const topics = new Map<number, string>();
-  const next = async (): Promise<unknown[]> => JSON.parse((await transport.receive({ timeoutMs: 5000 })) as string) as unknown[];
-  const send = (message: unknown[]): void => void transport.write(JSON.stringify(message));
-  const roles = { subscriber: {}, publisher: {}, callee: {}, caller: {} };
-  send([HELLO, 'realm1', authid === undefined ? { roles } : { roles, authid }]);
-  const welcome = await next();
-  expect(welcome[0]).toBe(WELCOME);
   return {
-    id: welcome[1] as number,
-    details: welcome[2] as { roles: Record<string, { features?: Record<string, unknown> }> },
+    id,
+    details: { roles: routerRoles },
     next,
     send,
     request(message: unknown[]): number {
@@ -58,8 +51,8 @@ async function rawSession(url: string, authid?: string) {
 }
 
 /** A watcher of every registration and subscription meta event (two prefix subscriptions, one wire order). */
-async function watcher(url: string): Promise<Awaited<ReturnType<typeof rawSession>>> {
-  const session = await rawSession(url);
+async function watcher(url: string): Promise<Awaited<ReturnType<typeof metaSession>>> {
+  const session = await metaSession(url);
   await session.subscribe('wamp.registration.', 'prefix');
   await session.subscribe('wamp.subscription.', 'prefix');
   return session;
@@ -210,7 +203,7 @@ describe('registration and subscription meta events', () => {
 
   it('reaches exact and wildcard subscribers of the meta topics too', async () => {
     const { url } = await startRouter();
-    const watch = await rawSession(url);
+    const watch = await metaSession(url);
     await watch.subscribe('wamp.registration.on_register');
     await watch.subscribe('wamp..on_create', 'wildcard');
     const client = await join(url);
@@ -296,7 +289,7 @@ describe('registration and subscription meta events', () => {
 
   it('sends nothing more to a watcher after it unsubscribed', async () => {
     const { url } = await startRouter();
-    const watch = await rawSession(url);
+    const watch = await metaSession(url);
     const metaSub = await watch.subscribe('wamp.registration.on_create');
     const barrierSub = await watch.subscribe('com.example.barrier');
     const actor = await join(url);
@@ -317,7 +310,7 @@ describe('registration and subscription meta events', () => {
     });
     const nosy = await join(url, { authid: 'nosy' });
     await expect(nosy.subscribe('wamp.registration.on_create', () => undefined)).rejects.toMatchObject({ uri: 'wamp.error.not_authorized' });
-    const admin = await rawSession(url, 'admin');
+    const admin = await metaSession(url, 'admin');
     await admin.subscribe('wamp.registration.on_create');
     const regId = await nosy.register('com.example.watched', () => 0);
     expect(await admin.event()).toEqual(['wamp.registration.on_create', nosy.session?.id, expect.objectContaining({ id: regId })]);

@@ -1,10 +1,10 @@
-import { connectWebSocket, type Transport } from '@rt/transport';
+import type { Transport } from '@rt/transport';
 import { useTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import { CanceledError, ClientClosedError, Result, type Client, type Invocation, type InvocationChunk, type SerializerName } from '../src/index.js';
 import { connect as connectNode } from '../src/node.js';
 import { Router } from '../src/router/index.js';
-import { join, signal, startRouter } from './helpers.js';
+import { join, rawSession, signal, startRouter } from './helpers.js';
 
 /** Read every further chunk of `invocation`; resolves the args[0] of the chunks that carry args (the first one's included). */
 async function readAll(invocation: Invocation): Promise<{ values: unknown[]; chunks: InvocationChunk[] }> {
@@ -273,14 +273,11 @@ describe('progressive call invocations over RawSocket', () => {
 
 const WITH_FEATURE = { progressive_call_invocations: true, call_canceling: true };
 
-async function rawSession(url: string, roles: Record<string, unknown>): Promise<Transport> {
-  const transport = await connectWebSocket(url, { protocols: ['wamp.2.json'] });
-  useTeardown(() => transport.close());
-  transport.write(JSON.stringify([1, 'realm1', { roles }]));
-  const welcome = (await next(transport)) as [number, number, { roles: { dealer: { features: Record<string, unknown> } } }];
-  expect(welcome[0]).toBe(2);
-  expect(welcome[2].roles.dealer.features['progressive_call_invocations']).toBe(true);
-  return transport;
+/** A raw session announcing `roles`, on a router that announced progressive call invocations. */
+async function progressiveSession(url: string, roles: Record<string, unknown>): Promise<Transport> {
+  const session = await rawSession(url, roles);
+  expect(session.roles['dealer']?.features?.['progressive_call_invocations']).toBe(true);
+  return session.transport;
 }
 
 async function next(transport: Transport): Promise<unknown> {
@@ -304,7 +301,7 @@ describe('progressive call invocations: refusals and protocol violations', () =>
     ['a callee without call canceling', { progressive_call_invocations: true }],
   ])('answers wamp.error.feature_not_supported for %s', async (_name, features) => {
     const { url } = await startRouter();
-    const rawCallee = await rawSession(url, { callee: { features } });
+    const rawCallee = await progressiveSession(url, { callee: { features } });
     send(rawCallee, [64, 1, {}, 'com.example.raw']);
     const registered = (await next(rawCallee)) as [number, number, number];
     expect(registered.slice(0, 2)).toEqual([65, 1]);
@@ -326,7 +323,7 @@ describe('progressive call invocations: refusals and protocol violations', () =>
     const callee = await join(url);
     const caller = await join(url);
     await registerUpload(callee);
-    const rogue = await rawSession(url, { caller: { features: { call_canceling: true } } });
+    const rogue = await progressiveSession(url, { caller: { features: { call_canceling: true } } });
     send(rogue, [48, 1, { progress: true }, 'com.example.upload', [1]]);
     await expectViolation(rogue, 'progressive_call_invocations');
     expect((await caller.call('com.example.upload', ['still'])).args).toEqual([['still']]);
@@ -338,7 +335,7 @@ describe('progressive call invocations: refusals and protocol violations', () =>
     const caller = await join(url);
     const sink = await registerSink(callee);
     await registerUpload(callee);
-    const rogue = await rawSession(url, { caller: { features: WITH_FEATURE } });
+    const rogue = await progressiveSession(url, { caller: { features: WITH_FEATURE } });
     send(rogue, [48, 1, { progress: true }, 'com.example.sink', ['a']]);
     send(rogue, [48, 1, { progress: true }, 'com.example.sink', ['b']]);
     await sink.gotChunk;
@@ -362,7 +359,7 @@ describe('progressive call invocations: refusals and protocol violations', () =>
       }));
     });
     await registerUpload(callee);
-    const rogue = await rawSession(url, { caller: { features: WITH_FEATURE } });
+    const rogue = await progressiveSession(url, { caller: { features: WITH_FEATURE } });
     send(rogue, [48, 7, {}, 'com.example.hold']);
     await started.promise;
     send(rogue, [48, 7, { progress: true }, 'com.example.hold', ['more']]);
@@ -379,7 +376,7 @@ describe('progressive call invocations: refusals and protocol violations', () =>
       read.resolve((await readAll(invocation)).values);
       return new Promise((resolve) => invocation.signal.addEventListener('abort', () => resolve(null)));
     });
-    const rogue = await rawSession(url, { caller: { features: WITH_FEATURE } });
+    const rogue = await progressiveSession(url, { caller: { features: WITH_FEATURE } });
     send(rogue, [48, 1, { progress: true }, 'com.example.hold', [1]]);
     send(rogue, [48, 1, {}, 'com.example.hold', [2]]);
     expect(await read.promise).toEqual([1, 2]);
@@ -395,7 +392,7 @@ describe('progressive call invocations: refusals and protocol violations', () =>
       invocations += 1;
       return args[0] ?? null;
     });
-    const rogue = await rawSession(url, { caller: { features: WITH_FEATURE } });
+    const rogue = await progressiveSession(url, { caller: { features: WITH_FEATURE } });
     send(rogue, [48, 1, { progress: true }, 'com.example.early', ['head']]);
     expect(await next(rogue)).toEqual([50, 1, {}, ['head']]);
     send(rogue, [48, 1, { progress: true }, 'com.example.early', ['late']]);
@@ -410,7 +407,7 @@ describe('progressive call invocations: refusals and protocol violations', () =>
 
   it('refuses progressive calls to router procedures and unknown ones once, dropping their chunks', async () => {
     const { url } = await startRouter();
-    const rogue = await rawSession(url, { caller: { features: WITH_FEATURE } });
+    const rogue = await progressiveSession(url, { caller: { features: WITH_FEATURE } });
     send(rogue, [48, 1, { progress: true }, 'wamp.session.count', []]);
     expect(((await next(rogue)) as unknown[]).slice(0, 5)).toEqual([8, 48, 1, {}, 'wamp.error.feature_not_supported']);
     send(rogue, [48, 2, { progress: true }, 'com.example.missing', []]);

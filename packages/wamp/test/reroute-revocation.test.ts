@@ -1,29 +1,12 @@
-import { connectWebSocket, type Transport } from '@rt/transport';
-import { FaultProxy, useTeardown, withTeardown } from '@rt/test-harness';
+import { FaultProxy, withTeardown } from '@rt/test-harness';
 import { describe, expect, it } from 'vitest';
 import {
   ApplicationError, ErrorUri, UnavailableError, type Client, type RegistrationRevoked, type SubscriptionEvent, type SubscriptionRevoked,
 } from '../src/index.js';
 import type { InvokePolicy, Router } from '../src/router/index.js';
-import { join, signal, startRouter } from './helpers.js';
+import { join, rawSession, signal, startRouter } from './helpers.js';
 
 const SERIALIZERS = ['json', 'msgpack'] as const;
-
-/** A hand-driven JSON session announcing exactly `roles`: it sees every message in the order the router sent it. */
-async function rawSession(url: string, roles: Record<string, unknown>): Promise<{
-  transport: Transport; id: number; roles: Record<string, { features?: Record<string, unknown> }>;
-  next(): Promise<unknown[]>; send(m: unknown[]): void;
-}> {
-  const transport = await connectWebSocket(url, { protocols: ['wamp.2.json'] });
-  useTeardown(() => transport.close());
-  const next = async (): Promise<unknown[]> => JSON.parse((await transport.receive({ timeoutMs: 5000 })) as string) as unknown[];
-  const send = (m: unknown[]): void => void transport.write(JSON.stringify(m));
-  send([1, 'realm1', { roles }]);
-  const welcome = await next();
-  expect(welcome[0]).toBe(2);
-  const details = welcome[2] as { roles: Record<string, { features?: Record<string, unknown> }> };
-  return { transport, id: welcome[1] as number, roles: details.roles, next, send };
-}
 
 /** Register `procedure` with `invoke` on one client per name; each answers its name or, when in `unavailable`, refuses. */
 async function callees(url: string, procedure: string, invoke: InvokePolicy, names: string[], unavailable: Set<string>, hits: string[]): Promise<Client[]> {
